@@ -1,0 +1,47 @@
+# Zoned qcow2: a patch series over QEMU 10.2.2, and its tooling.
+#
+#   make            install deps, set up qemu/, build, run the demo
+#   make check      the same set-up, then the test suite
+#   make deps       install build/test dependencies from Debian (root)
+#   make tree       create/refresh qemu/ (pristine + build fixes + series)
+#   make build      configure and build qemu/build
+#   make export     write qemu/ series-base..HEAD back into patches/
+#   make status     does qemu/ hold work that patches/ does not have?
+#   make demo       the demo on an existing build
+#   make clean      remove qemu/build and the caches (keeps qemu/)
+#   make distclean  also remove qemu/ (refuses when it has unexported work)
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+.PHONY: all deps tree build demo check export status clean distclean
+
+all: build
+	scripts/demo.sh
+
+deps:
+	scripts/deps.sh
+
+tree: deps
+	scripts/tree.sh
+
+build: tree
+	scripts/build.sh
+
+demo:
+	scripts/demo.sh
+
+check: build
+	scripts/check.sh
+
+export:
+	scripts/export.sh
+
+status:
+	scripts/status.sh
+
+clean:
+	rm -rf qemu/build qemu/configure-*.log .cache/check .cache/demo
+
+distclean:
+	scripts/status.sh
+	rm -rf qemu .cache
