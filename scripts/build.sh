@@ -44,8 +44,8 @@ configure_opts+=(${EXTRA_CONFIGURE:-})
 if [ ! -f "$b/build.ninja" ]; then
     mkdir -p "$b"
     echo "build: configuring in $b"
-    (cd "$b" && "$q/configure" "${configure_opts[@]}") >"$b/../configure-$(basename "$b").log" 2>&1 || {
-        tail -n 40 "$b/../configure-$(basename "$b").log" >&2
+    (cd "$b" && "$q/configure" "${configure_opts[@]}") >"$b/configure.log" 2>&1 || {
+        tail -n 40 "$b/configure.log" >&2
         echo "build: configure failed (log: $b/../configure-$(basename "$b").log)" >&2
         exit 1
     }
