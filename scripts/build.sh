@@ -13,7 +13,8 @@
 #    CCACHE=1 turns it on for people who rebuild in fresh directories often.
 #
 # Environment: BUILD_DIR (default qemu/build), EXTRA_CONFIGURE (more
-# ./configure options, e.g. sanitizers), JOBS.
+# ./configure options, e.g. sanitizers), TARGETS (ninja targets, default:
+# the five programs above), JOBS.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,9 +52,10 @@ if [ ! -f "$b/build.ninja" ]; then
     }
 fi
 
+targets=${TARGETS:-qemu-img qemu-io qemu-nbd storage-daemon/qemu-storage-daemon qemu-system-x86_64}
 echo "build: ninja -j$jobs in $b"
-ninja -C "$b" -j"$jobs" qemu-img qemu-io qemu-nbd storage-daemon/qemu-storage-daemon \
-    qemu-system-x86_64 >"$b/ninja.log" 2>&1 || {
+# shellcheck disable=SC2086
+ninja -C "$b" -j"$jobs" $targets >"$b/ninja.log" 2>&1 || {
     grep -E -A5 "error|FAILED" "$b/ninja.log" | head -n 60 >&2
     echo "build: ninja failed (log: $b/ninja.log)" >&2
     exit 1

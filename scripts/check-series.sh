@@ -1,0 +1,57 @@
+#!/bin/bash
+# Check that each patch of the series applies, passes checkpatch, builds
+# (tools) and passes the zoned iotests present at that point, on its own.
+# Uses a separate worktree and build directory under .cache/; prints TAP.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+q="$top/qemu"
+wt="$top/.cache/series-src"
+b="$top/.cache/series-build"
+
+commits=$(git -C "$q" rev-list --reverse series-base..HEAD)
+echo "1..$(( $(echo "$commits" | wc -l) * 3 ))"
+git -C "$q" worktree prune
+[ -d "$wt" ] || git -C "$q" worktree add -q --detach "$wt" series-base
+n=0 failed=0
+for c in $commits; do
+    subject=$(git -C "$q" log -1 --format=%s "$c")
+    git -C "$wt" checkout -q --detach "$c"
+    n=$((n + 1))
+    if git -C "$q" format-patch -1 --stdout "$c" |
+            "$wt/scripts/checkpatch.pl" -q - >"$b.checkpatch.log" 2>&1 ||
+            ! grep -q "^ERROR" "$b.checkpatch.log"; then
+        echo "ok $n - checkpatch: $subject"
+    else
+        echo "not ok $n - checkpatch: $subject"; failed=1
+        sed 's/^/# /' "$b.checkpatch.log" | head -n 20
+    fi
+    n=$((n + 1))
+    if [ ! -f "$b/build.ninja" ]; then
+        mkdir -p "$b"
+        (cd "$b" && "$wt/configure" --python=/usr/bin/python3 \
+            --target-list=x86_64-softmmu --disable-docs --disable-download \
+            --disable-install-blobs --disable-rust) >"$b/configure.log" 2>&1
+    fi
+    if ninja -C "$b" qemu-img qemu-io qemu-system-x86_64 >"$b/ninja.log" 2>&1; then
+        echo "ok $n - build: $subject"
+    else
+        echo "not ok $n - build: $subject"; failed=1
+        grep -E -A3 "error" "$b/ninja.log" | head -n 20 | sed 's/^/# /'
+        n=$((n + 1)); echo "not ok $n - iotests: $subject # not built"
+        continue
+    fi
+    n=$((n + 1))
+    if ls "$wt"/tests/qemu-iotests/tests/zoned-* >/dev/null 2>&1; then
+        if (cd "$b/tests/qemu-iotests" && ./check -qcow2 -g zoned) \
+                >"$b/iotests.log" 2>&1; then
+            echo "ok $n - iotests -g zoned: $subject"
+        else
+            echo "not ok $n - iotests -g zoned: $subject"; failed=1
+            grep -E "Failures|Not run|fail" "$b/iotests.log" | sed 's/^/# /'
+        fi
+    else
+        echo "ok $n - iotests: $subject # SKIP no zoned iotests yet"
+    fi
+done
+exit $failed
