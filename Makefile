@@ -8,12 +8,13 @@
 #   make export     write qemu/ series-base..HEAD back into patches/
 #   make status     does qemu/ hold work that patches/ does not have?
 #   make demo       the demo on an existing build
+#   make bench      benchmarks (bench/results-*.md)
 #   make clean      remove qemu/build and the caches (keeps qemu/)
 #   make distclean  also remove qemu/ (refuses when it has unexported work)
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
-.PHONY: all deps tree build demo check export status clean distclean
+.PHONY: all deps tree build demo check bench export status clean distclean
 
 all: build
 	scripts/demo.sh
@@ -32,6 +33,9 @@ demo:
 
 check: build
 	scripts/check.sh
+
+bench: build
+	scripts/bench-host.py
 
 export:
 	scripts/export.sh

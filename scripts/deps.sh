@@ -50,7 +50,7 @@ host_pkgs=(
     build-essential git pkg-config ninja-build python3 python3-venv
     libglib2.0-dev libpixman-1-dev libaio-dev liburing-dev libzstd-dev
     zlib1g-dev libfdt-dev device-tree-compiler
-    xz-utils file jq bsdextrautils socat
+    xz-utils file jq bsdextrautils socat strace time
     # iotests: firmware for VMs the tests start
     seabios ipxe-qemu qemu-system-data
 )
