@@ -12,17 +12,18 @@
 #    slower, and rebuilds in the same build directory are already incremental.
 #    CCACHE=1 turns it on for people who rebuild in fresh directories often.
 #
-# Environment: BUILD_DIR (default qemu/build), EXTRA_CONFIGURE (more
+# Environment: QEMU_SRC (source tree, default qemu/), BUILD_DIR (default
+# qemu/build), EXTRA_CONFIGURE (more
 # ./configure options, e.g. sanitizers), TARGETS (ninja targets, default:
 # the five programs above), JOBS.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-q="$top/qemu"
+q=${QEMU_SRC:-$top/qemu}
 b=${BUILD_DIR:-$q/build}
 jobs=${JOBS:-$(nproc)}
 
-[ -d "$q/.git" ] || { echo "build: no qemu/ tree; run 'make tree'" >&2; exit 1; }
+[ -e "$q/.git" ] || { echo "build: no qemu/ tree; run 'make tree'" >&2; exit 1; }
 
 configure_opts=(
     --python=/usr/bin/python3

@@ -27,17 +27,11 @@ for c in $commits; do
         sed 's/^/# /' "$b.checkpatch.log" | head -n 20
     fi
     n=$((n + 1))
-    if [ ! -f "$b/build.ninja" ]; then
-        mkdir -p "$b"
-        (cd "$b" && "$wt/configure" --python=/usr/bin/python3 \
-            --target-list=x86_64-softmmu --disable-docs --disable-download \
-            --disable-install-blobs --disable-rust) >"$b/configure.log" 2>&1
-    fi
-    if ninja -C "$b" qemu-img qemu-io qemu-system-x86_64 >"$b/ninja.log" 2>&1; then
+    if QEMU_SRC="$wt" BUILD_DIR="$b" "$top/scripts/build.sh" >"$b.build.log" 2>&1; then
         echo "ok $n - build: $subject"
     else
         echo "not ok $n - build: $subject"; failed=1
-        grep -E -A3 "error" "$b/ninja.log" | head -n 20 | sed 's/^/# /'
+        tail -n 20 "$b.build.log" | sed 's/^/# /'
         n=$((n + 1)); echo "not ok $n - iotests: $subject # not built"
         continue
     fi
@@ -48,7 +42,7 @@ for c in $commits; do
             echo "ok $n - iotests -g zoned: $subject"
         else
             echo "not ok $n - iotests -g zoned: $subject"; failed=1
-            grep -E "Failures|Not run|fail" "$b/iotests.log" | sed 's/^/# /'
+            grep -E "Failures|Not run|fail|No such" "$b/iotests.log" | sed 's/^/# /'
         fi
     else
         echo "ok $n - iotests: $subject # SKIP no zoned iotests yet"
