@@ -1,0 +1,350 @@
+#!/bin/bash
+# Boot the test guest on a qcow2 image and report the in-guest tests as TAP.
+#
+# Usage: guest/run.sh IMAGE [SCRIPT]
+#
+#   SCRIPT  zoned (default)  the zoned-disk tests (guest/tests/zoned.sh)
+#           persist          two boots: persist-write, QEMU exits, then
+#                            persist-check on the same image
+#           persist-crash    the same, but QEMU is killed with SIGKILL right
+#                            after the guest flushed (no clean shutdown)
+#           persist-noflush  QEMU is killed with the writes not flushed: the
+#                            second boot checks that every zone is
+#                            consistent (its write pointer covers only data
+#                            that is there)
+#           persist-write, persist-check   one phase only (persist-check needs
+#                            the report that persist-write saved in OUTDIR)
+#           selftest         zoned.sh on a zoned null_blk device inside the
+#                            guest (IMAGE may be 'none'): checks the harness
+#           script:FILE      FILE (busybox sh) runs in the guest with the TAP
+#                            and zone helpers (see tests/script.sh)
+#           shell            an interactive shell in the guest
+#
+# The disk is attached exactly as a user would attach it:
+#   -blockdev node-name=drive1,driver=qcow2,file.driver=file,file.filename=IMAGE
+#   -device virtio-blk-pci,drive=drive1
+# plus a sparse raw scratch disk (serial zt-scratch: f2fs metadata, data for
+# the guest) and a second serial port that carries only TAP (zt.tap=ttyS1).
+# The expected zone geometry is read from the image's zoned header extension
+# (lib/qcow2-zone-info.py) and passed on the kernel command line.
+#
+# Environment:
+#   ACCEL     auto (default: KVM when it boots the guest kernel, else TCG),
+#             kvm or tcg
+#   TIMEOUT   seconds per boot (default 600 under TCG, 240 with KVM)
+#   OUTDIR    console log, TAP and saved blocks (default .cache/guest/runs/SCRIPT;
+#             persist-write and persist-check share runs/persist-split)
+#   ZT_ARGS   extra kernel parameters, e.g. "zt.only=geometry,states,fio"
+#   VERBOSE=1 show the console while the guest runs
+#   QEMU, FIRMWARE   binary and firmware directory (default: the project's
+#             qemu/build and its qemu-bundle)
+#   MEM (1G), SMP (2), SCRATCH_SIZE (2G: f2fs needs that much with 64 MiB
+#             zones when the disk has no conventional zones)
+#
+# Exit status: 0 when every test passed (skips allowed), 1 when a test failed
+# or the plan is incomplete, 2 on a time-out or a harness error.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+cache=${GUEST_CACHE:-$top/.cache/guest}
+build_dir=$top/qemu/build
+QEMU=${QEMU:-$build_dir/qemu-system-x86_64}
+FIRMWARE=${FIRMWARE:-$build_dir/qemu-bundle/usr/local/share/qemu}
+MEM=${MEM:-1G}
+SMP=${SMP:-2}
+ACCEL=${ACCEL:-auto}
+VERBOSE=${VERBOSE:-0}
+ZT_ARGS=${ZT_ARGS:-}
+SCRATCH_SIZE=${SCRATCH_SIZE:-2G}
+
+log() { echo "guest/run.sh: $*" >&2; }
+die() { log "error: $*"; exit 2; }
+
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then
+    sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//; /^set -e/d' >&2
+    exit 2
+fi
+image=$1
+script=${2:-zoned}
+user_script=
+case $script in
+zoned | persist | persist-crash | persist-noflush | persist-write | persist-check | selftest | shell) ;;
+script:*)
+    user_script=$(realpath "${script#script:}")
+    [ -f "$user_script" ] || die "no script '${script#script:}'"
+    script=script
+    ;;
+*) die "unknown SCRIPT '$script'" ;;
+esac
+if [ "$image" != none ]; then
+    [ -f "$image" ] || die "no image '$image'"
+    image=$(realpath "$image")
+elif [ "$script" != selftest ] && [ "$script" != shell ] && [ "$script" != script ]; then
+    die "IMAGE 'none' only goes with selftest, script:FILE or shell"
+fi
+case $script in
+persist-write | persist-check) OUTDIR=${OUTDIR:-$cache/runs/persist-split} ;;
+*) OUTDIR=${OUTDIR:-$cache/runs/$script} ;;
+esac
+mkdir -p "$OUTDIR"
+OUTDIR=$(realpath "$OUTDIR")
+
+# QEMU may be rebuilt while we wait: give it a minute to reappear
+for _ in $(seq 60); do
+    [ -x "$QEMU" ] && break
+    sleep 1
+done
+[ -x "$QEMU" ] || die "$QEMU not found (build QEMU first)"
+[ -d "$FIRMWARE" ] || die "firmware directory $FIRMWARE not found"
+
+"$here/build.sh"
+kernel=$cache/out/vmlinuz
+initrd=$cache/out/initramfs.cpio.gz
+
+# ---------------------------------------------------------------------------
+# Accelerator: KVM only if it really runs a guest.  /dev/kvm can be present
+# and open while the host cannot run an ordinary guest (no VMX/SVM, or a
+# paravirtual KVM): boot the guest kernel for a few seconds and require it to
+# reach /init.
+kvm_boots() {
+    [ -r /dev/kvm ] && [ -w /dev/kvm ] || return 1
+    local probe_log pid i ok=1
+    probe_log=$(mktemp)
+    "$QEMU" -machine q35 -accel kvm -cpu host -m 256M -nodefaults \
+        -display none -monitor none -serial stdio \
+        -no-reboot -L "$FIRMWARE" -kernel "$kernel" -initrd "$initrd" \
+        -append "console=ttyS0 panic=-1 loglevel=0 zt.test=none" \
+        </dev/null >"$probe_log" 2>&1 &
+    pid=$!
+    for i in $(seq 100); do # 25 s at most
+        if grep -q "init: no test named 'none'" "$probe_log"; then
+            ok=0
+            break
+        fi
+        grep -q -E 'KVM internal error|emulation failure|failed to initialize kvm|Kernel panic' \
+            "$probe_log" && break
+        kill -0 $pid 2>/dev/null || break
+        sleep 0.25
+    done
+    kill -9 $pid 2>/dev/null || true
+    wait $pid 2>/dev/null || true
+    [ $ok = 0 ] || log "KVM cannot run the guest here ($(grep -m1 -E 'KVM|kvm|panic' "$probe_log" || echo "no boot within ${i}/4 s")): using TCG"
+    rm -f "$probe_log"
+    return $ok
+}
+case $ACCEL in
+auto)
+    stamp=$cache/kvm-probe
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$(uname -r) $(stat -c %Y "$QEMU")" ]; then
+        accel=kvm
+    elif [ -f "$stamp.no" ] && [ "$(cat "$stamp.no")" = "$(uname -r) $(stat -c %Y "$QEMU")" ]; then
+        accel=tcg
+    elif kvm_boots; then
+        accel=kvm
+        echo "$(uname -r) $(stat -c %Y "$QEMU")" >"$stamp"
+    else
+        accel=tcg
+        echo "$(uname -r) $(stat -c %Y "$QEMU")" >"$stamp.no"
+    fi
+    ;;
+kvm | tcg) accel=$ACCEL ;;
+*) die "ACCEL must be auto, kvm or tcg" ;;
+esac
+if [ "$accel" = kvm ]; then
+    accel_args=(-accel kvm -cpu host)
+    TIMEOUT=${TIMEOUT:-240}
+else
+    accel_args=(-accel tcg -cpu max)
+    TIMEOUT=${TIMEOUT:-600}
+fi
+
+# ---------------------------------------------------------------------------
+# Expected geometry, straight from the image file
+geometry=
+if [ "$image" != none ]; then
+    geometry=$(python3 "$here/lib/qcow2-zone-info.py" "$image") ||
+        die "cannot read the qcow2 header of $image"
+fi
+
+# boot TEST PARAMS [HOLD]: one boot; sets rc_boot (0 ok, 1 failures, 2
+# time-out or no TAP), and leaves OUTDIR/{console.log,tap.txt}
+boot() {
+    local test=$1 params=$2 hold=${3:-0}
+    local console=$OUTDIR/console.log tap=$OUTDIR/tap.txt scratch=$OUTDIR/scratch.raw
+    local append="console=ttyS0 panic=-1 loglevel=4 zt.tap=ttyS1 zt.test=$test $params $ZT_ARGS"
+    local disk_args=()
+    : >"$console"
+    : >"$tap"
+    if [ ! -f "$scratch" ] || [ -z "${scratch_input:-}" ]; then
+        rm -f "$scratch"
+        truncate -s "$SCRATCH_SIZE" "$scratch"
+    fi
+    scratch_input=
+    if [ "$image" != none ]; then
+        # shellcheck disable=SC2054 # commas belong to QEMU's option syntax
+        disk_args=(-blockdev "node-name=drive1,driver=qcow2,file.driver=file,file.filename=${image//,/,,}"
+                   -device virtio-blk-pci,drive=drive1)
+    fi
+    local con_args=(-display none -monitor none -serial stdio)
+    [ "$test" = shell ] && con_args=(-display none -serial mon:stdio)
+    # -nodefaults: SeaBIOS takes ~30 s under TCG with the default devices
+    # shellcheck disable=SC2054
+    local cmd=("$QEMU" -machine q35 "${accel_args[@]}" -smp "$SMP" -m "$MEM"
+        -nodefaults "${con_args[@]}" -no-reboot -L "$FIRMWARE"
+        -kernel "$kernel" -initrd "$initrd" -append "$append"
+        -chardev "file,id=zttap,path=$tap" -device isa-serial,chardev=zttap,index=1
+        "${disk_args[@]}"
+        -blockdev "node-name=scratch,driver=raw,file.driver=file,file.filename=${scratch//,/,,}"
+        -device virtio-blk-pci,drive=scratch,serial=zt-scratch)
+    printf '%q ' "${cmd[@]}" >"$OUTDIR/qemu-cmdline"
+    echo >>"$OUTDIR/qemu-cmdline"
+    log "booting ($accel, zt.test=$test): console in $console"
+
+    if [ "$test" = shell ]; then
+        "${cmd[@]}"
+        rc_boot=0
+        return
+    fi
+    local t0 pid tailpid='' killed=0 timed_out=0
+    t0=$(date +%s)
+    "${cmd[@]}" </dev/null >"$console" 2>&1 &
+    pid=$!
+    if [ "$VERBOSE" = 1 ]; then
+        tail -n +1 -f --pid=$pid "$console" &
+        tailpid=$!
+    fi
+    while kill -0 $pid 2>/dev/null; do
+        if [ $(($(date +%s) - t0)) -ge "$TIMEOUT" ]; then
+            timed_out=1
+            kill $pid 2>/dev/null || true
+            sleep 2
+            kill -9 $pid 2>/dev/null || true
+            break
+        fi
+        if [ "$hold" = 1 ] && grep -q 'ZT-HOLD' "$tap"; then
+            kill -9 $pid 2>/dev/null || true
+            killed=1
+            break
+        fi
+        sleep 0.5
+    done
+    wait $pid 2>/dev/null && qrc=0 || qrc=$?
+    [ -n "$tailpid" ] && { wait "$tailpid" 2>/dev/null || true; }
+    boot_secs=$(($(date +%s) - t0))
+    sed -i 's/\r$//' "$tap" "$console"
+    # no TAP channel output (e.g. an old initramfs): take TAP from the console
+    if ! grep -q -E '^(ok|not ok|1\.\.|Bail out!)' "$tap"; then
+        grep -E '^(ok [0-9]|not ok [0-9]|1\.\.[0-9]|Bail out!|# )' "$console" >"$tap" || true
+    fi
+    extract_blocks "$tap"
+    if [ $killed = 1 ]; then
+        log "QEMU killed with SIGKILL as planned ($boot_secs s)"
+    elif [ $timed_out = 1 ]; then
+        log "time-out after $TIMEOUT s; last console lines:"
+        tail -n 20 "$console" >&2
+    elif [ "$qrc" != 0 ]; then
+        log "QEMU exited with status $qrc; last console lines:"
+        tail -n 20 "$console" >&2
+    fi
+    evaluate "$tap" "$timed_out"
+    log "boot took $boot_secs s"
+}
+
+extract_blocks() { # ZT-BEGIN NAME ... ZT-END NAME -> OUTDIR/NAME
+    local name
+    sed -n 's/^# ZT-BEGIN \([A-Za-z0-9_.-]*\)$/\1/p' "$1" | while IFS= read -r name; do
+        sed -n "/^# ZT-BEGIN $name\$/,/^# ZT-END $name\$/p" "$1" |
+            sed -n 's/^# ZT| \{0,1\}//p' >"$OUTDIR/$name"
+    done
+}
+
+# put_input FILE: FILE at the start of a fresh scratch disk, for the next boot
+put_input() {
+    rm -f "$OUTDIR/scratch.raw"
+    truncate -s "$SCRATCH_SIZE" "$OUTDIR/scratch.raw"
+    dd if="$1" of="$OUTDIR/scratch.raw" conv=notrunc status=none
+    scratch_input=1
+}
+
+npass=0 nfail=0 nskip=0
+evaluate() { # TAPFILE TIMED_OUT
+    local tap=$1 to=$2 plan p f s n
+    p=$(grep -c -E '^ok [0-9]+' "$tap" || true)
+    s=$(grep -c -E '^ok [0-9]+ .*# SKIP' "$tap" || true)
+    f=$(grep -c -E '^not ok [0-9]+' "$tap" || true)
+    n=$((p + f))
+    plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$tap" | tail -n 1)
+    grep -v -E '^# ZT\||^# ZT-(BEGIN|END)' "$tap"
+    npass=$((npass + p - s))
+    nskip=$((nskip + s))
+    nfail=$((nfail + f))
+    rc_boot=0
+    [ "$f" -gt 0 ] && rc_boot=1
+    if grep -q '^Bail out!' "$tap"; then
+        rc_boot=1
+    fi
+    if [ "$to" = 1 ]; then
+        echo "not ok $((n + 1)) - guest finished within $TIMEOUT s"
+        echo "Bail out! time-out"
+        nfail=$((nfail + 1))
+        rc_boot=2
+    elif [ -z "$plan" ] || [ "$plan" != "$n" ]; then
+        echo "not ok $((n + 1)) - TAP plan complete (plan '${plan:-none}', $n results)"
+        nfail=$((nfail + 1))
+        [ $rc_boot = 0 ] && rc_boot=1
+        [ "$n" = 0 ] && rc_boot=2
+    fi
+    return 0
+}
+
+t_start=$(date +%s)
+rc=0
+case $script in
+zoned)
+    boot zoned "$geometry"
+    rc=$rc_boot
+    ;;
+selftest)
+    boot selftest ""
+    rc=$rc_boot
+    ;;
+script)
+    put_input "$user_script"
+    boot script "$geometry zt.in_len=$(stat -c %s "$user_script")"
+    rc=$rc_boot
+    ;;
+shell)
+    boot shell "$geometry"
+    exit 0
+    ;;
+persist | persist-crash | persist-noflush | persist-write)
+    hold=0 wparams="" cparams=""
+    case $script in
+    persist-crash) hold=1 ;;
+    persist-noflush) hold=1 wparams="zt.noflush=1" cparams="zt.consistent=1" ;;
+    esac
+    rm -f "$OUTDIR/report"
+    boot persist "$geometry zt.phase=write zt.hold=$hold $wparams" "$hold"
+    rc=$rc_boot
+    if [ "$script" != persist-write ]; then
+        if [ ! -s "$OUTDIR/report" ]; then
+            log "the first boot saved no zone report; not booting again"
+            rc=1
+        else
+            cp "$OUTDIR/tap.txt" "$OUTDIR/tap-write.txt"
+            cp "$OUTDIR/console.log" "$OUTDIR/console-write.log"
+            script=persist-check
+        fi
+    fi
+    ;;
+esac
+if [ "$script" = persist-check ]; then
+    [ -s "$OUTDIR/report" ] || die "no saved report in $OUTDIR (run persist-write first)"
+    put_input "$OUTDIR/report"
+    boot persist "$geometry zt.phase=check zt.in_len=$(stat -c %s "$OUTDIR/report") ${cparams:-}"
+    [ $rc_boot -gt $rc ] && rc=$rc_boot
+fi
+echo "guest: $npass passed, $nfail failed, $nskip skipped"
+log "total $(($(date +%s) - t_start)) s; logs in $OUTDIR"
+exit $rc
