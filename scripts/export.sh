@@ -1,7 +1,8 @@
 #!/bin/bash
 # Write qemu/ series-base..HEAD back into patches/ as 'git format-patch'
 # output.  Deterministic: exporting an unchanged tree rewrites no byte
-# (zeroed 'From' hashes, no version signature, stable file names).
+# (zeroed 'From' hashes, index hashes of a fixed length, no version
+# signature, stable file names).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,7 +16,7 @@ fi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-git -C "$q" format-patch -q --no-signature --zero-commit --no-renames \
+git -C "$q" -c core.abbrev=12 format-patch -q --no-signature --zero-commit --no-renames \
     --subject-prefix=PATCH -o "$tmp" series-base..HEAD
 mkdir -p "$top/patches"
 changed=0
