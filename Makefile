@@ -8,13 +8,14 @@
 #   make export     write qemu/ series-base..HEAD back into patches/
 #   make status     does qemu/ hold work that patches/ does not have?
 #   make demo       the demo on an existing build
-#   make bench      benchmarks (bench/results-*.md)
+#   make bench      benchmarks (bench/results-*.md): host, then guest
+#   make bench-guest  the guest part only (fio in a Linux guest; QUICK=1)
 #   make clean      remove qemu/build and the caches (keeps qemu/)
 #   make distclean  also remove qemu/ (refuses when it has unexported work)
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
-.PHONY: all deps tree build demo check bench export status clean distclean
+.PHONY: all deps tree build demo check bench bench-guest export status clean distclean
 
 all: build
 	scripts/demo.sh
@@ -36,6 +37,10 @@ check: build
 
 bench: build
 	scripts/bench-host.py
+	scripts/bench-guest.py
+
+bench-guest: build
+	scripts/bench-guest.py
 
 export:
 	scripts/export.sh

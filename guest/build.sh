@@ -280,6 +280,7 @@ wanted=(
     btrfs:CONFIG_BTRFS_FS
     f2fs:CONFIG_F2FS_FS
     zonefs:CONFIG_ZONEFS_FS
+    nvme:CONFIG_BLK_DEV_NVME
 )
 
 declare -A deps_of=() path_of=()

@@ -51,6 +51,8 @@ host_pkgs=(
     libglib2.0-dev libpixman-1-dev libaio-dev liburing-dev libzstd-dev
     zlib1g-dev libfdt-dev device-tree-compiler
     xz-utils file jq bsdextrautils socat strace time
+    # make bench: the guest benchmark's plot
+    gnuplot-nox
     # iotests: firmware for VMs the tests start
     seabios ipxe-qemu qemu-system-data
 )
