@@ -14,6 +14,15 @@
 #                            that is there)
 #           persist-write, persist-check   one phase only (persist-check needs
 #                            the report that persist-write saved in OUTDIR)
+#           fs-crash-btrfs, fs-crash-f2fs (fs-crash = fs-crash-btrfs)
+#                            two boots: make the file system, fsync a set of
+#                            files, keep writing files; QEMU is killed with
+#                            SIGKILL KILL_DELAY s into those writes; the
+#                            second boot checks the zones, recovery, the
+#                            fsynced files and the checker (tests/fscrash.sh)
+#                            (f2fs needs conventional zones, btrfs
+#                            max_active_zones > 8: e.g. 4G, zone.size=64M,
+#                            4 conventional zones, max open 8, max active 12)
 #           selftest         zoned.sh on a zoned null_blk device inside the
 #                            guest (IMAGE may be 'none'): checks the harness
 #           script:FILE      FILE (busybox sh) runs in the guest with the TAP
@@ -28,6 +37,11 @@
 # The expected zone geometry is read from the image's zoned header extension
 # (lib/qcow2-zone-info.py) and passed on the kernel command line.
 #
+# After a boot that ends with QEMU exiting or being killed, the host compares
+# the guest's blkzone report with qemu-io's zone report of the image
+# (lib/zone-report-compare.py) and runs qemu-img check: persist, persist-crash
+# and the fs-crash modes print these as 'ok N - host: ...' lines.
+#
 # Environment:
 #   ACCEL     auto (default: KVM when it boots the guest kernel, else TCG),
 #             kvm or tcg
@@ -38,6 +52,9 @@
 #   VERBOSE=1 show the console while the guest runs
 #   QEMU, FIRMWARE   binary and firmware directory (default: the project's
 #             qemu/build and its qemu-bundle)
+#   KILL_DELAY  fs-crash: seconds between the guest's ZT-HOLD (writes
+#             start) and the SIGKILL (default 4)
+#   QEMU_IO, QEMU_IMG   host tools for the comparisons (default qemu/build)
 #   MEM (1G), SMP (2), SCRATCH_SIZE (2G: f2fs needs that much with 64 MiB
 #             zones when the disk has no conventional zones)
 #
@@ -50,6 +67,9 @@ top=$(cd "$here/.." && pwd)
 cache=${GUEST_CACHE:-$top/.cache/guest}
 build_dir=$top/qemu/build
 QEMU=${QEMU:-$build_dir/qemu-system-x86_64}
+QEMU_IO=${QEMU_IO:-$build_dir/qemu-io}
+QEMU_IMG=${QEMU_IMG:-$build_dir/qemu-img}
+KILL_DELAY=${KILL_DELAY:-4}
 FIRMWARE=${FIRMWARE:-$build_dir/qemu-bundle/usr/local/share/qemu}
 MEM=${MEM:-1G}
 SMP=${SMP:-2}
@@ -70,6 +90,7 @@ script=${2:-zoned}
 user_script=
 case $script in
 zoned | persist | persist-crash | persist-noflush | persist-write | persist-check | selftest | shell) ;;
+fs-crash | fs-crash-btrfs | fs-crash-f2fs) [ "$script" = fs-crash ] && script="fs-crash-btrfs" ;;
 script:*)
     user_script=$(realpath "${script#script:}")
     [ -f "$user_script" ] || die "no script '${script#script:}'"
@@ -167,10 +188,13 @@ if [ "$image" != none ]; then
         die "cannot read the qcow2 header of $image"
 fi
 
-# boot TEST PARAMS [HOLD]: one boot; sets rc_boot (0 ok, 1 failures, 2
-# time-out or no TAP), and leaves OUTDIR/{console.log,tap.txt}
+# boot TEST PARAMS [HOLD [DELAY [NEED]]]: one boot; sets rc_boot (0 ok, 1
+# failures, 2 time-out or no TAP), and leaves OUTDIR/{console.log,tap.txt}.
+# HOLD=1: SIGKILL QEMU DELAY seconds (default 0) after the guest printed
+# ZT-HOLD, and not before a line matching the regular expression NEED (if
+# given) is in the TAP file (sets boot_killed=1).
 boot() {
-    local test=$1 params=$2 hold=${3:-0}
+    local test=$1 params=$2 hold=${3:-0} delay=${4:-0} need=${5:-}
     local console=$OUTDIR/console.log tap=$OUTDIR/tap.txt scratch=$OUTDIR/scratch.raw
     local append="console=ttyS0 panic=-1 loglevel=4 zt.tap=ttyS1 zt.test=$test $params $ZT_ARGS"
     local disk_args=()
@@ -206,31 +230,45 @@ boot() {
         rc_boot=0
         return
     fi
-    local t0 pid tailpid='' killed=0 timed_out=0
-    t0=$(date +%s)
-    "${cmd[@]}" </dev/null >"$console" 2>&1 &
-    pid=$!
-    if [ "$VERBOSE" = 1 ]; then
-        tail -n +1 -f --pid=$pid "$console" &
-        tailpid=$!
-    fi
-    while kill -0 $pid 2>/dev/null; do
-        if [ $(($(date +%s) - t0)) -ge "$TIMEOUT" ]; then
-            timed_out=1
-            kill $pid 2>/dev/null || true
-            sleep 2
-            kill -9 $pid 2>/dev/null || true
-            break
+    local t0 pid tailpid='' killed=0 timed_out=0 t_hold='' attempt
+    # QEMU may be relinked under us: a binary that cannot be executed (126,
+    # 127) is waited for and started again (the guest never ran)
+    for attempt in 1 2 3 4 5 6; do
+        t0=$(date +%s)
+        "${cmd[@]}" </dev/null >"$console" 2>&1 &
+        pid=$!
+        if [ "$VERBOSE" = 1 ]; then
+            tail -n +1 -f --pid=$pid "$console" &
+            tailpid=$!
         fi
-        if [ "$hold" = 1 ] && grep -q 'ZT-HOLD' "$tap"; then
-            kill -9 $pid 2>/dev/null || true
-            killed=1
-            break
+        while kill -0 $pid 2>/dev/null; do
+            if [ $(($(date +%s) - t0)) -ge "$TIMEOUT" ]; then
+                timed_out=1
+                kill $pid 2>/dev/null || true
+                sleep 2
+                kill -9 $pid 2>/dev/null || true
+                break
+            fi
+            if [ "$hold" = 1 ] && [ -z "$t_hold" ] && grep -q 'ZT-HOLD' "$tap"; then
+                t_hold=$(date +%s)
+            fi
+            if [ -n "$t_hold" ] && [ $(($(date +%s) - t_hold)) -ge "$delay" ] &&
+                { [ -z "$need" ] || grep -q -E "$need" "$tap"; }; then
+                kill -9 $pid 2>/dev/null || true
+                killed=1
+                break
+            fi
+            sleep 0.5
+        done
+        wait $pid 2>/dev/null && qrc=0 || qrc=$?
+        [ -n "$tailpid" ] && { wait "$tailpid" 2>/dev/null || true; }
+        if [ "$killed$timed_out" = 00 ] && { [ "$qrc" = 126 ] || [ "$qrc" = 127 ]; }; then
+            log "QEMU could not be started (status $qrc, attempt $attempt): $(tail -n 1 "$console")"
+            sleep 10
+            continue
         fi
-        sleep 0.5
+        break
     done
-    wait $pid 2>/dev/null && qrc=0 || qrc=$?
-    [ -n "$tailpid" ] && { wait "$tailpid" 2>/dev/null || true; }
     boot_secs=$(($(date +%s) - t0))
     sed -i 's/\r$//' "$tap" "$console"
     # no TAP channel output (e.g. an old initramfs): take TAP from the console
@@ -238,8 +276,9 @@ boot() {
         grep -E '^(ok [0-9]|not ok [0-9]|1\.\.[0-9]|Bail out!|# )' "$console" >"$tap" || true
     fi
     extract_blocks "$tap"
+    boot_killed=$killed
     if [ $killed = 1 ]; then
-        log "QEMU killed with SIGKILL as planned ($boot_secs s)"
+        log "QEMU killed with SIGKILL as planned ($boot_secs s${t_hold:+, $delay s after ZT-HOLD})"
     elif [ $timed_out = 1 ]; then
         log "time-out after $TIMEOUT s; last console lines:"
         tail -n 20 "$console" >&2
@@ -275,7 +314,7 @@ evaluate() { # TAPFILE TIMED_OUT
     f=$(grep -c -E '^not ok [0-9]+' "$tap" || true)
     n=$((p + f))
     plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$tap" | tail -n 1)
-    grep -v -E '^# ZT\||^# ZT-(BEGIN|END)' "$tap"
+    grep -v -E '^# ZT\||^# ZT-(BEGIN|END|WROTE|SYNCED) ' "$tap" || true
     npass=$((npass + p - s))
     nskip=$((nskip + s))
     nfail=$((nfail + f))
@@ -296,6 +335,85 @@ evaluate() { # TAPFILE TIMED_OUT
         [ "$n" = 0 ] && rc_boot=2
     fi
     return 0
+}
+
+# ---------------------------------------------------------------------------
+# Host-side checks between and after boots: 'ok N - host: ...' lines, counted
+# with the guest's results
+hn=0 host_failed=0
+host_result() { # host_result ok|not_ok DESCRIPTION
+    hn=$((hn + 1))
+    if [ "$1" = ok ]; then
+        echo "ok $hn - host: $2"
+        npass=$((npass + 1))
+    else
+        echo "not ok $hn - host: $2"
+        nfail=$((nfail + 1))
+        host_failed=1
+    fi
+}
+
+nr_zones=$(sed -n 's/.*zt\.nr_zones=\([0-9]*\).*/\1/p' <<<"$geometry")
+
+# qemu_io_report OUT: qemu-io's zone report of the image (read-only open)
+qemu_io_report() {
+    local out=$1 try
+    for try in 1 2 3; do
+        if "$QEMU_IO" -r -f qcow2 -c "zrp 0 ${nr_zones:-1}" "$image" >"$out" 2>&1 &&
+            grep -q '^start:' "$out"; then
+            return 0
+        fi
+        sleep 2 # the binary may be being relinked
+    done
+    host_result not_ok "qemu-io zone report of the image ($try tries)"
+    head -n 10 "$out" | sed 's/^/#   /'
+    return 1
+}
+
+# compare_reports MODE GUEST_REPORT QEMU_IO_REPORT WHAT: zone by zone (see
+# lib/zone-report-compare.py; MODE live or rest)
+compare_reports() {
+    local mode=$1 g=$2 qf=$3 what=$4 out line
+    if [ ! -s "$g" ]; then
+        host_result not_ok "zone report $mode: the guest handed back its report ($what)"
+        return
+    fi
+    [ -s "$qf" ] || return # qemu_io_report failed and said so
+    echo "# host: guest blkzone report ($what) vs qemu-io zrp: $(basename "$g") vs $(basename "$qf")"
+    # (exit status 1 = some comparison failed: the lines say which)
+    out=$(python3 "$here/lib/zone-report-compare.py" "$mode" "$g" "$qf" "${nr_zones:-}" 2>&1) || true
+    if ! grep -q -E '^(not )?ok - ' <<<"$out"; then
+        host_result not_ok "zone report $mode: comparison ran ($what)"
+        sed 's/^/#   /' <<<"$out"
+        return
+    fi
+    while IFS= read -r line; do
+        case $line in
+        "ok - "*) host_result ok "${line#ok - } ($what)" ;;
+        "not ok - "*) host_result not_ok "${line#not ok - } ($what)" ;;
+        *) echo "$line" ;;
+        esac
+    done <<<"$out"
+}
+
+# image_check WHEN LEAKS_OK: qemu-img check of the image, read-only; leaked
+# clusters are accepted when LEAKS_OK=1 (after a SIGKILL)
+image_check() {
+    local out rc try leaks
+    for try in 1 2 3; do
+        out=$("$QEMU_IMG" check -f qcow2 "$image" 2>&1) && rc=0 || rc=$?
+        [ $rc = 1 ] || break # 1: the check could not run (e.g. a relink)
+        sleep 2
+    done
+    leaks=$(sed -n 's/^\([0-9]*\) leaked clusters were found.*/\1/p' <<<"$out")
+    if [ $rc = 0 ]; then
+        host_result ok "qemu-img check $1: no errors, no leaks"
+    elif [ $rc = 3 ] && [ "$2" = 1 ]; then
+        host_result ok "qemu-img check $1: no errors (${leaks:-some} leaked clusters, allowed after a SIGKILL)"
+    else
+        host_result not_ok "qemu-img check $1 (exit $rc)"
+        head -n 20 <<<"$out" | sed 's/^/#   /'
+    fi
 }
 
 t_start=$(date +%s)
@@ -324,9 +442,23 @@ persist | persist-crash | persist-noflush | persist-write)
     persist-crash) hold=1 ;;
     persist-noflush) hold=1 wparams="zt.noflush=1" cparams="zt.consistent=1" ;;
     esac
-    rm -f "$OUTDIR/report"
+    rm -f "$OUTDIR/report" "$OUTDIR/report-boot" "$OUTDIR"/qemu-io-*
     boot persist "$geometry zt.phase=write zt.hold=$hold $wparams" "$hold"
     rc=$rc_boot
+    if [ -s "$OUTDIR/report" ] && [ "$rc_boot" != 2 ]; then
+        # the report was taken after the flush: the image at rest must say
+        # the same (open zones closed, or empty)
+        how=$([ "$hold" = 1 ] && echo "killed" || echo "exited")
+        image_check "after the first boot (QEMU $how)" "$hold"
+        if qemu_io_report "$OUTDIR/qemu-io-after-write"; then
+            if [ "$script" = persist-noflush ]; then
+                echo "# host: the guest's report is not compared: nothing was flushed before the kill"
+            else
+                compare_reports live "$OUTDIR/report" "$OUTDIR/qemu-io-after-write" \
+                    "guest after its flush, image after QEMU $how"
+            fi
+        fi
+    fi
     if [ "$script" != persist-write ]; then
         if [ ! -s "$OUTDIR/report" ]; then
             log "the first boot saved no zone report; not booting again"
@@ -342,9 +474,60 @@ esac
 if [ "$script" = persist-check ]; then
     [ -s "$OUTDIR/report" ] || die "no saved report in $OUTDIR (run persist-write first)"
     put_input "$OUTDIR/report"
+    rm -f "$OUTDIR/report-boot"
+    qemu_io_report "$OUTDIR/qemu-io-before-check" || true
     boot persist "$geometry zt.phase=check zt.in_len=$(stat -c %s "$OUTDIR/report") ${cparams:-}"
     [ $rc_boot -gt $rc ] && rc=$rc_boot
+    compare_reports rest "$OUTDIR/report-boot" "$OUTDIR/qemu-io-before-check" \
+        "image before boot 2, guest at boot 2"
 fi
+if [ "$script" = fs-crash-btrfs ] || [ "$script" = fs-crash-f2fs ]; then
+    fs=${script#fs-crash-}
+    rm -f "$OUTDIR"/{manifest,synced,wrote,fs-input,report-boot,report-final} "$OUTDIR"/qemu-io-*
+    # the kill comes KILL_DELAY s into the writes, and not before the
+    # O_DIRECT writer has written and fsynced run/d1 (a slow machine)
+    boot fscrash "$geometry zt.phase=write zt.fs=$fs" 1 "$KILL_DELAY" '^# ZT-WROTE run/d1 '
+
+    rc=$rc_boot
+    cp "$OUTDIR/tap.txt" "$OUTDIR/tap-write.txt"
+    cp "$OUTDIR/console.log" "$OUTDIR/console-write.log"
+    # what the guest's writer had done when QEMU was killed (a line cut by
+    # the kill does not match)
+    sed -n 's/^# ZT-SYNCED \([0-9a-f]\{64\}\)  \(run\/[fd][0-9]*\) \.$/synced \1 \2/p' \
+        "$OUTDIR/tap-write.txt" >"$OUTDIR/synced"
+    sed -n 's/^# ZT-WROTE \(run\/[fd][0-9]*\) \([0-9a-f]\{64\}\)$/wrote \2 \1/p' \
+        "$OUTDIR/tap-write.txt" >"$OUTDIR/wrote"
+    nwrote=$(wc -l <"$OUTDIR/wrote")
+    nsynced=$(wc -l <"$OUTDIR/synced")
+    stopped=$(grep -m1 -E '^# ZT-WRITER-(FAILED|STOPPED)' "$OUTDIR/tap-write.txt" || true)
+    if [ "$boot_killed" = 1 ] && [ -z "$stopped" ] && [ "$nwrote" -gt 0 ]; then
+        host_result ok "QEMU killed with SIGKILL $KILL_DELAY s into the guest's writes ($nwrote files written after the durable set, $nsynced of them fsynced, writer still running)"
+    else
+        host_result not_ok "QEMU killed with SIGKILL while the guest's writer was running (killed: $boot_killed, files written: $nwrote)"
+        [ -n "$stopped" ] && echo "#   guest: ${stopped#\# }"
+    fi
+    if [ ! -s "$OUTDIR/manifest" ] || [ "$rc_boot" = 2 ]; then
+        log "the first boot handed back no checksum list; not booting again"
+        [ $rc = 0 ] && rc=1
+    else
+        image_check "after the kill" 1
+        qemu_io_report "$OUTDIR/qemu-io-after-kill" || true
+        { sed -n 's/^\([0-9a-f]\{64\}\)  \(keep\/[a-z0-9]*\)$/synced \1 \2/p' "$OUTDIR/manifest"
+          cat "$OUTDIR/synced" "$OUTDIR/wrote"; } >"$OUTDIR/fs-input"
+        put_input "$OUTDIR/fs-input"
+        boot fscrash "$geometry zt.phase=check zt.fs=$fs zt.in_len=$(stat -c %s "$OUTDIR/fs-input")"
+        [ $rc_boot -gt $rc ] && rc=$rc_boot
+        compare_reports rest "$OUTDIR/report-boot" "$OUTDIR/qemu-io-after-kill" \
+            "image after the kill, guest at boot 2"
+        if [ "$rc_boot" != 2 ]; then
+            image_check "after the check boot (QEMU exited)" 1
+            qemu_io_report "$OUTDIR/qemu-io-final" &&
+                compare_reports live "$OUTDIR/report-final" "$OUTDIR/qemu-io-final" \
+                    "guest at the end of boot 2, image after QEMU exited"
+        fi
+    fi
+fi
+[ "$host_failed" = 1 ] && [ "$rc" = 0 ] && rc=1
 echo "guest: $npass passed, $nfail failed, $nskip skipped"
 log "total $(($(date +%s) - t_start)) s; logs in $OUTDIR"
 exit $rc

@@ -20,6 +20,8 @@
 #                   come back closed, or empty when nothing was written) and
 #                   that the data reads back, with zeros above the write
 #                   pointers.
+#                   The report taken at the start goes to the host (block
+#                   "report-boot"), which compares it with qemu-io's.
 #                   With zt.consistent=1 (after a kill without flush) the
 #                   report may differ, but each zone must be consistent:
 #                   its data below the write pointer is the pattern written
@@ -93,6 +95,8 @@ check)
     head -c "$ZT_IN_LEN" "$scratch" >/tmp/saved
     diag "saved report: $(grep -c start: /tmp/saved) zones"
     blkzone report "$DEV" >/tmp/report
+    # for the host: it compares this with qemu-io's report of the image
+    zt_out report-boot /tmp/report
     diag "report after the restart:"
     while IFS= read -r l; do diag "  $l"; done </tmp/report
     if [ "${ZT_CONSISTENT:-0}" = 1 ]; then
