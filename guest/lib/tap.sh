@@ -95,6 +95,17 @@ t_eq() {
     return 1
 }
 
+# expect DESC GOT PARAM: compare GOT with the value of zt.PARAM (the host
+# passes the image's geometry on the kernel command line); a skip without it
+expect() {
+    _v=$(eval "echo \${ZT_$3:-}")
+    if [ -z "$_v" ]; then
+        skip "$1 ($2)" "no zt.$(echo "$3" | tr '[:upper:]' '[:lower:]') given"
+    else
+        t_eq "$1" "$2" "$_v"
+    fi
+}
+
 # output block for the host: run.sh saves the lines between the markers
 # into OUTDIR/NAME
 zt_out() { # zt_out NAME FILE

@@ -57,16 +57,6 @@ zt_geometry
 grep -qw "$FS" /proc/filesystems || bail "the kernel has no $FS"
 ma=$(q max_active_zones)
 
-# expect DESC GOT PARAM: GOT must be the value of zt.PARAM (skip without it)
-expect() {
-    _v=$(eval "echo \${ZT_$3:-}")
-    if [ -z "$_v" ]; then
-        skip "$1 ($2)" "no zt.$(echo "$3" | tr '[:upper:]' '[:lower:]') given"
-    else
-        t_eq "$1" "$2" "$_v"
-    fi
-}
-
 fsck_fs() {
     case $FS in
     btrfs) timeout 300 btrfs check "$DEV" ;;

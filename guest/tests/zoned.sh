@@ -53,16 +53,6 @@ fi
 zt_find_dev || bail "no disk under test (no /dev/vd* besides the scratch disk)"
 diag "disk under test: $DEV ($(cat "/sys/block/$DEVNAME/size") sectors)"
 
-# expect DESC GOT PARAM: compare GOT with the value of zt.PARAM
-expect() {
-    _v=$(eval "echo \${ZT_$3:-}")
-    if [ -z "$_v" ]; then
-        skip "$1 ($2)" "no zt.$(echo "$3" | tr '[:upper:]' '[:lower:]') given"
-    else
-        t_eq "$1" "$2" "$_v"
-    fi
-}
-
 # ---------------------------------------------------------------------------
 # The disk as the kernel sees it
 
