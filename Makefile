@@ -8,6 +8,9 @@
 #   make export     write qemu/ series-base..HEAD back into patches/
 #   make status     does qemu/ hold work that patches/ does not have?
 #   make demo       the demo on an existing build
+#   make vm         boot a Linux guest with the demo image as /dev/vda
+#                   (VM_IMAGE=PATH for another image; commands on stdin)
+#   make install PREFIX=DIR   the patched programs and firmware into DIR
 #   make bench      benchmarks (bench/results-*.md): host, then guest
 #   make bench-guest  the guest part only (fio in a Linux guest; QUICK=1)
 #   make clean      remove qemu/build and the caches (keeps qemu/)
@@ -15,7 +18,7 @@
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
-.PHONY: all deps tree build demo check bench bench-guest export status clean distclean
+.PHONY: all deps tree build demo check vm install bench bench-guest export status clean distclean
 
 all: build
 	scripts/demo.sh
@@ -34,6 +37,15 @@ demo:
 
 check: build
 	scripts/check.sh
+
+vm: build
+	scripts/vm.sh
+
+# the prefix is checked before anything is built
+install:
+	@PREFIX="$(PREFIX)" scripts/install.sh --check-prefix
+	$(MAKE) --no-print-directory build
+	PREFIX="$(PREFIX)" scripts/install.sh
 
 bench: build
 	scripts/bench-host.py

@@ -409,7 +409,7 @@ ld="$root/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"
 libp="$root/usr/lib/x86_64-linux-gnu"
 runx() { "$ld" --library-path "$libp" "$@"; }
 for e in "${elfs[@]}"; do
-    if ! runx --list "$e" >/dev/null 2>&1 || runx --list "$e" 2>&1 | grep -q 'not found'; then
+    if ! libs=$(runx --list "$e" 2>&1) || grep -q 'not found' <<<"$libs"; then
         runx --list "$e" >&2 || true
         die "$(basename "$e") has unresolved libraries"
     fi

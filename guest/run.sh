@@ -27,7 +27,15 @@
 #                            guest (IMAGE may be 'none'): checks the harness
 #           script:FILE      FILE (busybox sh) runs in the guest with the TAP
 #                            and zone helpers (see tests/script.sh)
-#           shell            an interactive shell in the guest
+#           shell            an interactive shell in the guest (harness view:
+#                            the scratch disk and TAP port are attached)
+#           vm               'make vm': the image alone, as the specification
+#                            attaches it; the guest prints the disk's zoned
+#                            model and zones, then gives a shell (standard
+#                            input is a terminal; leaving it powers off) or
+#                            runs the commands read from standard input,
+#                            prints their output and exits with their status
+#                            (VM_TIMEOUT, default 600 s, guards a hang)
 #
 # The disk is attached exactly as a user would attach it:
 #   -blockdev node-name=drive1,driver=qcow2,file.driver=file,file.filename=IMAGE
@@ -89,7 +97,7 @@ image=$1
 script=${2:-zoned}
 user_script=
 case $script in
-zoned | persist | persist-crash | persist-noflush | persist-write | persist-check | selftest | shell) ;;
+zoned | persist | persist-crash | persist-noflush | persist-write | persist-check | selftest | shell | vm) ;;
 fs-crash | fs-crash-btrfs | fs-crash-f2fs) [ "$script" = fs-crash ] && script="fs-crash-btrfs" ;;
 script:*)
     user_script=$(realpath "${script#script:}")
@@ -101,8 +109,9 @@ esac
 if [ "$image" != none ]; then
     [ -f "$image" ] || die "no image '$image'"
     image=$(realpath "$image")
-elif [ "$script" != selftest ] && [ "$script" != shell ] && [ "$script" != script ]; then
-    die "IMAGE 'none' only goes with selftest, script:FILE or shell"
+elif [ "$script" != selftest ] && [ "$script" != shell ] && [ "$script" != script ] &&
+     [ "$script" != vm ]; then
+    die "IMAGE 'none' only goes with selftest, script:FILE, shell or vm"
 fi
 case $script in
 persist-write | persist-check) OUTDIR=${OUTDIR:-$cache/runs/persist-split} ;;
@@ -119,7 +128,12 @@ done
 [ -x "$QEMU" ] || die "$QEMU not found (build QEMU first)"
 [ -d "$FIRMWARE" ] || die "firmware directory $FIRMWARE not found"
 
-"$here/build.sh"
+if [ "$script" = vm ]; then
+    "$here/build.sh" >"$OUTDIR/build.log" 2>&1 ||
+        { tail -n 20 "$OUTDIR/build.log" >&2; die "guest/build.sh failed"; }
+else
+    "$here/build.sh"
+fi
 kernel=$cache/out/vmlinuz
 initrd=$cache/out/initramfs.cpio.gz
 
@@ -416,6 +430,62 @@ image_check() {
     fi
 }
 
+# vm_boot: 'make vm' (see the usage above).  The image is the only disk
+# when standard input is a terminal; otherwise the commands go in on a second,
+# raw disk (serial zt-input) and the console, without carriage returns and
+# init's own lines, is the output.  Exits with the commands' status, 2 when
+# the guest did not report one (time-out, QEMU error).
+vm_boot() {
+    local disk_args=() cmd append console=$OUTDIR/console.log st
+    if [ "$image" != none ]; then
+        # shellcheck disable=SC2054 # commas belong to QEMU's option syntax
+        disk_args=(-blockdev "node-name=drive1,driver=qcow2,file.driver=file,file.filename=${image//,/,,}"
+                   -device virtio-blk-pci,drive=drive1)
+    fi
+    append="console=ttyS0 panic=-1 loglevel=1 zt.test=vm"
+    if [ -t 0 ]; then
+        cmd=("$QEMU" -machine q35 "${accel_args[@]}" -smp "$SMP" -m "$MEM"
+             -nodefaults -display none -serial mon:stdio -no-reboot -L "$FIRMWARE"
+             -kernel "$kernel" -initrd "$initrd" -append "$append" "${disk_args[@]}")
+        printf '%q ' "${cmd[@]}" >"$OUTDIR/qemu-cmdline"
+        echo "vm: booting Linux ($accel) with ${image##*/} attached as /dev/vda:"
+        echo "vm:   ${disk_args[*]}"
+        echo "vm: leave with 'exit' in the guest shell (powers the guest off);"
+        echo "vm: Ctrl-A x stops QEMU at once"
+        "${cmd[@]}" && exit 0
+        st=$?
+        log "QEMU exited with status $st"
+        exit 2
+    fi
+    local input=$OUTDIR/vm-input.raw len
+    cat >"$OUTDIR/vm-commands"
+    len=$(stat -c %s "$OUTDIR/vm-commands")
+    rm -f "$input"
+    cp "$OUTDIR/vm-commands" "$input"
+    truncate -s 1M "$input"
+    [ "$len" -le $((1024 * 1024)) ] || die "more than 1 MiB of commands on standard input"
+    # shellcheck disable=SC2054
+    cmd=("$QEMU" -machine q35 "${accel_args[@]}" -smp "$SMP" -m "$MEM"
+         -nodefaults -display none -monitor none -serial stdio -no-reboot -L "$FIRMWARE"
+         -kernel "$kernel" -initrd "$initrd" -append "$append zt.in_len=$len"
+         "${disk_args[@]}"
+         -blockdev "node-name=vminput,driver=raw,read-only=on,file.driver=file,file.filename=${input//,/,,}"
+         -device virtio-blk-pci,drive=vminput,serial=zt-input)
+    printf '%q ' "${cmd[@]}" >"$OUTDIR/qemu-cmdline"
+    echo "vm: booting Linux ($accel) with ${image##*/} attached as /dev/vda:"
+    echo "vm:   ${disk_args[*]}"
+    # a guard against a command that never returns, not a verdict on it
+    timeout --kill-after=10 "${VM_TIMEOUT:-600}" "${cmd[@]}" </dev/null 2>&1 |
+        tr -d '\r' | tee "$console" |
+        grep --line-buffered -v -E '^init: |^\[ *[0-9.]+\] reboot: Power down$' || true
+    st=$(sed -n 's/^vm: commands exited with status \([0-9]*\)$/\1/p' "$console" | tail -n 1)
+    if [ -z "$st" ]; then
+        log "the guest did not finish the commands (time-out after ${VM_TIMEOUT:-600} s or QEMU error); console: $console"
+        exit 2
+    fi
+    exit "$st"
+}
+
 t_start=$(date +%s)
 rc=0
 case $script in
@@ -435,6 +505,9 @@ script)
 shell)
     boot shell "$geometry"
     exit 0
+    ;;
+vm)
+    vm_boot
     ;;
 persist | persist-crash | persist-noflush | persist-write)
     hold=0 wparams="" cparams=""

@@ -57,7 +57,7 @@ targets=${TARGETS:-qemu-img qemu-io qemu-nbd storage-daemon/qemu-storage-daemon 
 echo "build: ninja -j$jobs in $b"
 # shellcheck disable=SC2086
 ninja -C "$b" -j"$jobs" $targets >"$b/ninja.log" 2>&1 || {
-    grep -E -A5 "error|FAILED" "$b/ninja.log" | head -n 60 >&2
+    grep -E -A5 "error|FAILED" "$b/ninja.log" | head -n 60 >&2 || true
     echo "build: ninja failed (log: $b/ninja.log)" >&2
     exit 1
 }

@@ -59,9 +59,15 @@ host_pkgs=(
 bp_pkgs=(meson python3-pycotap)
 
 missing=()
+# installed PKG: dpkg knows PKG as installed (the status is read whole, then
+# compared: no pipe into 'grep -q', which can fail under pipefail)
+installed() {
+    local st
+    st=$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) || return 1
+    [[ $st == *"ok installed" ]]
+}
 for p in "${host_pkgs[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
-        missing+=("$p")
+    installed "$p" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
     echo "deps.sh: installing ${missing[*]}"
@@ -72,8 +78,7 @@ meson_ok() {
     dpkg --compare-versions \
         "$(dpkg-query -W -f='${Version}' meson 2>/dev/null || echo 0)" ge 1.5
 }
-if ! meson_ok || ! dpkg-query -W -f='${Status}' python3-pycotap 2>/dev/null |
-        grep -q "ok installed"; then
+if ! meson_ok || ! installed python3-pycotap; then
     echo "deps.sh: installing ${bp_pkgs[*]} from bookworm-backports"
     apt-get install -y -q --no-install-recommends -t bookworm-backports \
         "${bp_pkgs[@]}"

@@ -79,7 +79,7 @@ for run in ${GUEST_RUNS:-zoned persist persist-crash fs-crash-btrfs fs-crash-f2f
     echo "# $run: $(( $(date +%s) - start )) s, exit $rc"
     if [ $rc != 0 ]; then
         failed=1
-        if ! echo "$out" | grep -q '^not ok'; then
+        if ! grep -q '^not ok' <<<"$out"; then
             echo "not ok - $run: the guest run did not complete (exit $rc)"
             tail -n 20 "$dir/$run.err" | sed 's/^/# /'
         fi

@@ -49,5 +49,5 @@ check "unpatched qemu-img check refuses a zoned image" \
 "$b/qemu-img" create -q -f qcow2 "$dir/p.qcow2" 64M
 "$b/qemu-io" -c "write -P 0x5a 0 1M" "$dir/p.qcow2" >/dev/null
 check "unpatched qemu-io reads a plain image written by the series" \
-    '"$old/qemu-io" -c "read -P 0x5a 0 1M" "$dir/p.qcow2" | grep -q "read 1048576/1048576"'
+    '[[ $("$old/qemu-io" -c "read -P 0x5a 0 1M" "$dir/p.qcow2") == *"read 1048576/1048576"* ]]'
 exit $failed

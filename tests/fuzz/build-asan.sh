@@ -38,12 +38,12 @@ TARGETS="qemu-img qemu-io" \
 for p in qemu-img qemu-io; do
     [ -x "$b/$p" ] || { echo "build-asan: $b/$p missing" >&2; exit 1; }
 done
-# Sanity: the binaries really are instrumented.
-if ! nm -D "$b/qemu-io" 2>/dev/null | grep -q __asan_init &&
-   ! nm "$b/qemu-io" 2>/dev/null | grep -q __asan_init; then
-    if ! ldd "$b/qemu-io" | grep -q libasan; then
-        echo "build-asan: $b/qemu-io is not built with ASan" >&2
-        exit 1
-    fi
+# Sanity: the binaries really are instrumented.  The symbol lists are read
+# whole before they are searched: 'nm | grep -q' under pipefail fails at
+# random when grep exits at the first match and nm dies of SIGPIPE.
+syms=$( { nm -D "$b/qemu-io"; nm "$b/qemu-io"; ldd "$b/qemu-io"; } 2>/dev/null || true)
+if ! grep -q -E '__asan_init|libasan' <<<"$syms"; then
+    echo "build-asan: $b/qemu-io is not built with ASan" >&2
+    exit 1
 fi
 echo "$b"
