@@ -129,6 +129,8 @@ done
 [ -d "$FIRMWARE" ] || die "firmware directory $FIRMWARE not found"
 
 if [ "$script" = vm ]; then
+    [ -f "$cache/out/initramfs.cpio.gz" ] ||
+        echo "vm: preparing the guest kernel and initramfs from Debian's packages (once; about 90 s)"
     "$here/build.sh" >"$OUTDIR/build.log" 2>&1 ||
         { tail -n 20 "$OUTDIR/build.log" >&2; die "guest/build.sh failed"; }
 else
