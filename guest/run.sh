@@ -198,8 +198,9 @@ fi
 
 # ---------------------------------------------------------------------------
 # Expected geometry, straight from the image file
+# (not for vm: the guest reports what it sees, whatever the image is)
 geometry=
-if [ "$image" != none ]; then
+if [ "$image" != none ] && [ "$script" != vm ]; then
     geometry=$(python3 "$here/lib/qcow2-zone-info.py" "$image") ||
         die "cannot read the qcow2 header of $image"
 fi
