@@ -53,13 +53,9 @@ mkimg() {
               -o zone.conventional_zones=0 -o zone.max_append_bytes=4096
               -o zone.max_open_zones=6 -o zone.max_active_zones=8) ;;
     esac
-    for _ in 1 2 3; do # qemu-img may be being relinked
-        rm -f "$img"
-        "$b/qemu-img" create -q -f qcow2 "$img" "${opts[@]}" -o zone.mode=host-managed &&
-            { echo "$img"; return 0; }
-        sleep 5
-    done
-    return 1
+    rm -f "$img"
+    "$b/qemu-img" create -q -f qcow2 "$img" "${opts[@]}" -o zone.mode=host-managed >&2 &&
+        echo "$img"
 }
 
 failed=0
