@@ -15,6 +15,10 @@ binaries:
  3. Opening an image of 1,048,576 zones: wall time and resident memory,
     against a plain image of the same size.
 
+With QEMU_IMG_BEFORE=PATH (a qemu-img of an earlier version of the
+series), part 1 also runs that qemu-img on the zoned image ("zoned before"),
+interleaved with the others, so that before and after come from one run.
+
 Writes a Markdown table with ratios to bench/results-host.md (and prints
 it) and the raw numbers to bench/results-host.json.
 """
@@ -32,6 +36,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get('BUILD_DIR', os.path.join(TOP, 'qemu', 'build'))
 QEMU_IMG = os.path.join(BUILD, 'qemu-img')
 QEMU_IO = os.path.join(BUILD, 'qemu-io')
+QEMU_IMG_BEFORE = os.environ.get('QEMU_IMG_BEFORE')
 WORK = os.path.join(TOP, '.cache', 'bench')
 OUT = os.path.join(TOP, 'bench')
 REPS = int(os.environ.get('BENCH_REPS', '5'))
@@ -50,6 +55,9 @@ def create(kind, path, size):
         os.unlink(path)
     if kind == 'raw':
         run(QEMU_IMG, 'create', '-q', '-f', 'raw', path, str(size))
+    elif kind == 'zoned-before':
+        run(QEMU_IMG_BEFORE, 'create', '-q', '-f', 'qcow2', path, str(size),
+            '-o', 'zone.mode=host-managed,zone.size=256M')
     elif kind == 'qcow2':
         run(QEMU_IMG, 'create', '-q', '-f', 'qcow2', path, str(size))
     else:
@@ -59,7 +67,8 @@ def create(kind, path, size):
 
 def img_bench(kind, path, size, bs, depth, count):
     fmt = 'raw' if kind == 'raw' else 'qcow2'
-    out = run(QEMU_IMG, 'bench', '-w', '-f', fmt, '-t', 'none',
+    qemu_img = QEMU_IMG_BEFORE if kind == 'zoned-before' else QEMU_IMG
+    out = run(qemu_img, 'bench', '-w', '-f', fmt, '-t', 'none',
               '-c', str(count), '-d', str(depth), '-s', str(bs), path).stdout
     secs = float(re.search(r'Run completed in ([0-9.]+) seconds', out)[1])
     return count * bs / secs / MiB          # MiB/s
@@ -112,6 +121,8 @@ def main():
     loads = {'seq-128k-qd8': (128 * 1024, 8, 768 * MiB // (128 * 1024)),
              'seq-4k-qd32': (4096, 32, 256 * MiB // 4096)}
     kinds = ['raw', 'qcow2', 'zoned']
+    if QEMU_IMG_BEFORE:
+        kinds.insert(2, 'zoned-before')
     tp = {(w, k): [] for w in loads for k in kinds}
     for rep in range(REPS):
         for w, (bs, depth, count) in loads.items():
@@ -166,13 +177,21 @@ def main():
              f'interleaved repetitions, {time.strftime("%Y-%m-%d")}, '
              f'{os.cpu_count()} CPUs, file system of {WORK}.', '',
              '## qemu-img bench -w -t none (MiB/s, median and spread)', '',
-             '| workload | raw | plain qcow2 | zoned qcow2 | zoned/plain '
-             '| zoned/raw |', '|---|---|---|---|---|---|']
+             '| workload | raw | plain qcow2 | '
+             + ('zoned qcow2 before | ' if QEMU_IMG_BEFORE else '')
+             + 'zoned qcow2 | zoned/plain | zoned/raw |'
+             + (' zoned before/plain |' if QEMU_IMG_BEFORE else ''),
+             '|---|---|---|---|---|---|' + ('---|---|' if QEMU_IMG_BEFORE
+                                            else '')]
     for w in loads:
         m = {k: med(tp[w, k]) for k in kinds}
         lines.append(f'| {w} | ' + ' | '.join(
             f'{m[k]:.0f} ±{spread(tp[w, k]):.0f}%' for k in kinds) +
-            f' | {m["zoned"] / m["qcow2"]:.2f} | {m["zoned"] / m["raw"]:.2f} |')
+            f' | {m["zoned"] / m["qcow2"]:.2f} | {m["zoned"] / m["raw"]:.2f} |'
+            + (f' {m["zoned-before"] / m["qcow2"]:.2f} |' if QEMU_IMG_BEFORE
+               else ''))
+    if QEMU_IMG_BEFORE:
+        lines += ['', f'"zoned qcow2 before": `{QEMU_IMG_BEFORE}`.']
     lines += ['', '## Zone operations (µs, median of '
               f'{REPS}; target in brackets)', '',
               '| operation | median | min | max | target |', '|---|---|---|---|---|']

@@ -18,6 +18,12 @@
 #                   host (btrfs and f2fs really run here; on the example
 #                   image zoned.sh skips them)
 #
+#   multiqueue      the specification's example image on a virtio-blk device
+#                   with 4 virtqueues over 2 iothreads (iothread-vq-mapping,
+#                   tests/guest/qemu-iothreads): 4 fio jobs with crc32c
+#                   verification in 4 zones on both CPUs while zones are
+#                   written, finished and reset (guest/tests/multiqueue.sh)
+#
 #   zoned-4g        (not by default: +70 s) zoned.sh on the 4 GiB image, where
 #                   its btrfs and f2fs groups run instead of being skipped
 #
@@ -60,17 +66,33 @@ mkimg() {
 
 failed=0
 t_all=$(date +%s)
-for run in ${GUEST_RUNS:-zoned persist persist-crash fs-crash-btrfs fs-crash-f2fs}; do
+for run in ${GUEST_RUNS:-zoned persist persist-crash fs-crash-btrfs fs-crash-f2fs multiqueue}; do
     start=$(date +%s)
     if ! img=$(mkimg "$run"); then
         echo "not ok - $run: qemu-img create"
         failed=1
         continue
     fi
-    out=$(OUTDIR="$top/.cache/guest/runs/$run" "$top/guest/run.sh" "$img" "${run%-4g}" \
-        2>"$dir/$run.err")
+    script=${run%-4g}
+    wrap=()
+    if [ "$run" = multiqueue ]; then
+        script=script:$top/guest/tests/multiqueue.sh
+        wrap=(QEMU="$top/tests/guest/qemu-iothreads"
+              REAL_QEMU="${QEMU:-$b/qemu-system-x86_64}")
+    fi
+    out=$(env "${wrap[@]}" OUTDIR="$top/.cache/guest/runs/$run" \
+        "$top/guest/run.sh" "$img" "$script" 2>"$dir/$run.err")
     rc=$?
     echo "$out" | grep -E '^(ok|not ok) ' | sed "s/^\(\(not \)\?ok [0-9]*\) /\1 $run: /"
+    if [ "$run" = multiqueue ]; then
+        if grep -q 'iothread-vq-mapping.*zt-io0.*zt-io1' \
+            "$top/.cache/guest/runs/$run/qemu-cmdline-iothreads" 2>/dev/null; then
+            echo "ok - $run: host: the disk had 4 virtqueues on iothreads zt-io0 and zt-io1"
+        else
+            echo "not ok - $run: host: the disk had 4 virtqueues on iothreads zt-io0 and zt-io1"
+            failed=1
+        fi
+    fi
     echo "$out" | grep -E '^guest: ' | sed "s/^/# $run: /"
     echo "# $run: $(( $(date +%s) - start )) s, exit $rc"
     if [ $rc != 0 ]; then
