@@ -15,7 +15,8 @@ clusters):
       release   qcow2_zoned_reset -> qcow2_zoned_mgmt_done: unmapping the
                 zone's 4096 clusters and dropping their refcounts (and, with
                 discard=unmap, punching them out of the image file)
-    with the default discard=ignore and with discard=unmap;
+    with discard=ignore (QEMU's default, though not qemu-io's) and with
+    discard=unmap;
  2. qemu-img bench -w (O_DIRECT, 128 KiB, queue depth 8) over a whole
     zone: the zone just reset (its clusters freed, so they are allocated
     again) against a zone never written, in the same image; which one is
@@ -58,12 +59,10 @@ def traced_reset(work, path, unmap):
             '-o', log, QEMU_IO]
     for e in EVENTS:
         args += ['--trace', e]
-    args += ['-c', 'zrs 0 256M']
-    if unmap:
-        args += ['--image-opts',
-                 'driver=qcow2,discard=unmap,file.filename=%s' % path]
-    else:
-        args += [path]
+    # explicit: qemu-io passes discards through by default
+    args += ['-c', 'zrs 0 256M', '--image-opts',
+             'driver=qcow2,discard=%s,file.filename=%s' % (
+                 'unmap' if unmap else 'ignore', path)]
     subprocess.run(args, check=True, capture_output=True)
     t = {}
     syncs = []
