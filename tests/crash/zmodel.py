@@ -29,10 +29,10 @@ the qcow2 driver returns it, the bounds "commands known completed" and
         issued writes wrote,
       - it covers every write of gen g acknowledged before a completed flush
         (and a finish of gen g completed before a completed flush),
-      - every sector below it is exactly the data written there in gen g;
-        zeros are accepted only in a generation that a later reset (issued,
-        not known durable) was zeroing: docs/interop/qcow2.rst requires the
-        zone to read as zeros before its stored write pointer moves back;
+      - every sector below it is exactly the data written there in gen g:
+        a reset in flight leaves the zone either as it was or reset, never
+        its old write pointer over zeros (docs/interop/qcow2.rst, "Write
+        pointer updates");
  3. every byte at or above the stored write pointer, up to the zone's end,
     reads as zeros;
  4. in the conventional zone, each 4 KiB block holds the content of a write
@@ -437,67 +437,44 @@ def check(wl, prog, raw, stored, reported=None, stats=None):
         data = raw[start:W]
         why = []
         ok = False
-        # Exact matches first; then zeros of a later reset (issued, not
-        # known durable) below the write pointer of gen g
-        for torn in (False, True):
-            for g in range(g_lo, g_hi + 1):
-                if torn and g == g_hi:
-                    continue
-                ops = [(i, end) for i, end in z.ops[g] if i < prog.issued]
-                limit = max([z.gen_init_wp[g]] + [end for _, end in ops])
-                if rel > limit:
-                    if not torn:
-                        why.append("gen %d: wp beyond the %#x bytes issued"
-                                   % (g, limit))
-                    continue
-                req = z.gen_init_wp[g]
-                for i, end in z.ops[g]:
-                    if any(acked_before(i, f) for f in flushes):
-                        req = max(req, end)
-                if rel < req:
-                    if not torn:
-                        why.append("gen %d: wp below %#x, acknowledged "
-                                   "before a completed flush" % (g, req))
-                    continue
-                exp = bytes(z.gens[g][:rel])
-                if not torn:
-                    if data == exp:
-                        ok = True
-                        if stats is not None:
-                            stats["zones with data"] += rel > 0
-                            stats["zones with flushed data"] += req > 0
-                            stats["zones in an older generation"] += \
-                                g < g_hi
-                        break
-                    for s_ in range(0, rel, 512):
-                        if data[s_:s_ + 512] != exp[s_:s_ + 512]:
-                            why.append("gen %d: sector %#x holds %s, "
-                                       "expected %s" % (
-                                           g, start + s_,
-                                           describe_sector(
-                                               data[s_:s_ + 512]),
-                                           describe_sector(
-                                               exp[s_:s_ + 512])))
-                            break
-                    continue
-                if all(data[s_:s_ + 512] == exp[s_:s_ + 512] or
-                       data[s_:s_ + 512] == bytes(len(data[s_:s_ + 512]))
-                       for s_ in range(0, rel, 512)):
-                    ok = True
-                    if stats is not None:
-                        nxt = z.resets[g]       # the reset that ends gen g
-                        if os.environ.get("ZMODEL_DEBUG"):
-                            print("# debug: zone %d keeps wp %#x of gen %d "
-                                  "with zeros; reset = command %d, "
-                                  "completed %d, issued %d" % (
-                                      zi, W, g, nxt, prog.completed,
-                                      prog.issued))
-                        stats["zones zeroed by a reset %s" % (
-                            "that had returned" if nxt < prog.completed
-                            else "in flight")] += 1
-                    break
-            if ok:
+        # The data below the stored write pointer must be exactly that of
+        # one generation: a reset in flight may leave the zone as it was or
+        # reset, never its old write pointer over zeros (spec section 4)
+        for g in range(g_lo, g_hi + 1):
+            ops = [(i, end) for i, end in z.ops[g] if i < prog.issued]
+            limit = max([z.gen_init_wp[g]] + [end for _, end in ops])
+            if rel > limit:
+                why.append("gen %d: wp beyond the %#x bytes issued"
+                           % (g, limit))
+                continue
+            req = z.gen_init_wp[g]
+            for i, end in z.ops[g]:
+                if any(acked_before(i, f) for f in flushes):
+                    req = max(req, end)
+            if rel < req:
+                why.append("gen %d: wp below %#x, acknowledged "
+                           "before a completed flush" % (g, req))
+                continue
+            exp = bytes(z.gens[g][:rel])
+            if data == exp:
+                ok = True
+                if stats is not None:
+                    stats["zones with data"] += rel > 0
+                    stats["zones with flushed data"] += req > 0
+                    stats["zones in an older generation"] += g < g_hi
                 break
+            torn = g < g_hi and all(
+                data[s_:s_ + 512] == exp[s_:s_ + 512] or
+                data[s_:s_ + 512] == bytes(len(data[s_:s_ + 512]))
+                for s_ in range(0, rel, 512))
+            for s_ in range(0, rel, 512):
+                if data[s_:s_ + 512] != exp[s_:s_ + 512]:
+                    why.append("gen %d: sector %#x holds %s, expected %s%s" % (
+                        g, start + s_, describe_sector(data[s_:s_ + 512]),
+                        describe_sector(exp[s_:s_ + 512]),
+                        " (a torn reset: the old write pointer over "
+                        "zeros)" if torn else ""))
+                    break
         checks += 1
         if not ok:
             fails.append("zone %d: stored wp %#x (+%#x) fits no generation "

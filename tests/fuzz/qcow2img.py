@@ -328,8 +328,12 @@ def spec_violations(im, file_size=None):
     if size == 0:
         bad("empty disk")
         return out
+    if size > (1 << 59) - 512:
+        bad("disk size %#x: write pointers are 59-bit" % size)
+        return out
     nr = -(-size // zs)
-    if nr != z["nr_zones"] or nr > 536870911:
+    # QEMU loads at most a 32 MiB table (4194304 zones)
+    if nr != z["nr_zones"] or nr > 536870911 or nr * 8 > 32 << 20:
         bad("nr_zones %d, expected %d" % (z["nr_zones"], nr))
         return out
     if cap == 0 or cap % 512 or cap > zs:
