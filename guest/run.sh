@@ -63,6 +63,9 @@
 #   KILL_DELAY  fs-crash: seconds between the guest's ZT-HOLD (writes
 #             start) and the SIGKILL (default 4)
 #   QEMU_IO, QEMU_IMG   host tools for the comparisons (default qemu/build)
+#   DISK_DEVICE, DISK_OBJECTS   the -device of the disk under test (default
+#             virtio-blk-pci,drive=drive1) and -object options it needs, e.g.
+#             iothreads (not for vm, which attaches the image as the spec does)
 #   MEM (1G), SMP (2), SCRATCH_SIZE (2G: f2fs needs that much with 64 MiB
 #             zones when the disk has no conventional zones)
 #
@@ -85,6 +88,9 @@ ACCEL=${ACCEL:-auto}
 VERBOSE=${VERBOSE:-0}
 ZT_ARGS=${ZT_ARGS:-}
 SCRATCH_SIZE=${SCRATCH_SIZE:-2G}
+# the device of the disk under test, and objects it needs (test runs only)
+DISK_DEVICE=${DISK_DEVICE:-virtio-blk-pci,drive=drive1}
+read -r -a disk_objects <<<"${DISK_OBJECTS:-}"
 
 log() { echo "guest/run.sh: $*" >&2; }
 die() { log "error: $*"; exit 2; }
@@ -225,7 +231,7 @@ boot() {
     if [ "$image" != none ]; then
         # shellcheck disable=SC2054 # commas belong to QEMU's option syntax
         disk_args=(-blockdev "node-name=drive1,driver=qcow2,file.driver=file,file.filename=${image//,/,,}"
-                   -device virtio-blk-pci,drive=drive1)
+                   "${disk_objects[@]}" -device "$DISK_DEVICE")
     fi
     local con_args=(-display none -monitor none -serial stdio)
     [ "$test" = shell ] && con_args=(-display none -serial mon:stdio)

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Multiqueue run of tests/guest.sh (guest/run.sh IMAGE script:THIS): the
-# disk under test has 4 virtqueues on 2 iothreads (tests/guest/qemu-iothreads).
+# disk under test has 4 virtqueues on 2 iothreads (DISK_DEVICE and DISK_OBJECTS of guest/run.sh, set by tests/guest.sh).
 # Four fio jobs (zonemode=zbd, libaio, iodepth 4, crc32c verification) write
 # four zones, two jobs on each CPU (so on both queues in use, and so on both
 # iothreads), while a loop writes, finishes and resets four other zones.
