@@ -27,7 +27,7 @@ out="$log_dir/short-run.log"
 # these small images): generous, so that a loaded machine never turns a slow
 # case into a failure and the answer is the same every time
 /usr/bin/python3 "$top/tests/fuzz/zoned-fuzz.py" --seed "$seed" \
-    --cases "$cases" --jobs 2 --quiet --timeout 120 --asan-build "$asan" \
+    --cases "$cases" --jobs 2 --quiet --strict --timeout 120 --asan-build "$asan" \
     >"$out" 2>&1
 rc=$?
 summary=$(grep -E '^cases [0-9]+, opened' "$out" | tail -n 1)

@@ -13,7 +13,7 @@ mkdir -p "$top/.cache/fuzz"
 asan=$("$top/tests/fuzz/build-asan.sh") || exit 1
 start=$(date +%s)
 /usr/bin/python3 "$top/tests/fuzz/zoned-fuzz.py" --seed "$seed" \
-    --cases "$cases" --jobs 2 --asan-build "$asan" 2>&1 |
+    --cases "$cases" --jobs 2 --strict --asan-build "$asan" 2>&1 |
     tee "$top/.cache/fuzz/full-run-$seed.log"
 rc=${PIPESTATUS[0]}
 echo "# full fuzz run: seed $seed, $cases cases in $(( $(date +%s) - start )) s, exit $rc"

@@ -9,7 +9,8 @@
 # 'qemu-img rebase -u -b ""' fail: the image is lost for QEMU.  Every caller
 # of bdrv_change_backing_file() (QMP change-backing-file, block-stream /
 # block-commit completing on a zoned node) reaches the same function.
-# Expected: the change is refused with a message naming the zoned format.
+# Expected: the change is refused (-ENOTSUP; the exact message is checked)
+# and the image keeps its data.
 # Exits 1 while the bug is there, 0 once fixed.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../../.." && pwd)
@@ -19,11 +20,25 @@ d=$(mktemp -d); trap 'rm -rf "$d"' EXIT
 "$b/qemu-img" create -q -f qcow2 "$d/z.qcow2" \
     -o size=4M,zone.size=1M,zone.mode=host-managed
 "$b/qemu-io" -c "write -P 0x5a 1M 4k" "$d/z.qcow2" >/dev/null
-"$b/qemu-img" rebase -u -b "$d/base.qcow2" -F qcow2 "$d/z.qcow2"
+out=$("$b/qemu-img" rebase -u -b "$d/base.qcow2" -F qcow2 "$d/z.qcow2" 2>&1)
 rc=$?
+echo "$out"
 echo "qemu-img rebase -u: exit $rc"
 if [ $rc != 0 ]; then
-    echo "FIXED: the rebase is refused"
+    # The exact refusal (block/qcow2.c, qcow2_co_change_backing_file():
+    # -ENOTSUP), and the image still opens with its data
+    want="qemu-img: Could not change the backing file to '$d/base.qcow2': Operation not supported"
+    if [ "$out" != "$want" ]; then
+        echo "UNEXPECTED: refused, but not with: $want"
+        exit 1
+    fi
+    if ! "$b/qemu-io" -c "read -P 0x5a 1M 4k" "$d/z.qcow2" >/dev/null ||
+       [ -n "$("$b/qemu-img" info --output=json "$d/z.qcow2" |
+               grep '"backing-filename"')" ]; then
+        echo "BUG: the refused rebase changed the image"
+        exit 1
+    fi
+    echo "FIXED: the rebase is refused and the image is intact"
     exit 0
 fi
 "$b/qemu-img" info "$d/z.qcow2"; echo "qemu-img info: exit $?"

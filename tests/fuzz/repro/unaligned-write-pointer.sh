@@ -13,7 +13,8 @@
 #    data starts at an unaligned offset and a zone append lands at byte
 #    0x100201 while it reports "sector 0x801".
 # Expected: the open is refused with an error naming the entry, like the
-# other invalid entries.  Exits 1 while the bug is there, 0 once fixed.
+# other invalid entries (the exact message is checked).  Exits 1 while
+# the bug is there, 0 once fixed.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 b=${BUILD_DIR:-$top/qemu/build}
@@ -30,10 +31,17 @@ open(sys.argv[1], "wb").write(im.data)
 ' "$img"
 out=$("$b/qemu-io" -f qcow2 -c "zrp 1M 1" -c "write -P 0x11 0x100001 512" \
       -c "zap -p 1M 512" -c "zrp 1M 1" "$img" 2>&1)
+rc=$?
 echo "$out"
-if [[ $out == *"can't open device"* ]]; then
+# The exact refusal (block/qcow2-zoned.c, qcow2_zoned_parse_entry())
+want="qemu-io: can't open device $img: Zone write pointer table: write pointer 0x100001 of zone 1 is not a multiple of 512"
+if [ $rc != 0 ] && [ "$out" = "$want" ]; then
     echo "FIXED: the unaligned write pointer is refused"
     exit 0
+fi
+if [[ $out == *"can't open device"* ]]; then
+    echo "UNEXPECTED: refused, but not with: $want"
+    exit 1
 fi
 echo "BUG: an image with write pointer 0x100001 opened and took writes"
 exit 1
