@@ -62,6 +62,14 @@
 #             qemu/build and its qemu-bundle)
 #   KILL_DELAY  fs-crash: seconds between the guest's ZT-HOLD (writes
 #             start) and the SIGKILL (default 4)
+#   POWER_CUT=1  persist-crash and fs-crash model a power cut, not only a
+#             crash of QEMU (SIGKILL keeps the host's page cache): the write
+#             boot attaches the image file through blklogwrites, and after
+#             the kill the image file is rebuilt from its copy before the
+#             boot and the write log up to the last flush
+#             (tests/crash/logcut.py: every write after it is lost); the
+#             image as QEMU left it is checked first (qemu-img check, zone
+#             report), then the rest of the run uses the rebuilt one
 #   QEMU_IO, QEMU_IMG   host tools for the comparisons (default qemu/build)
 #   DISK_DEVICE, DISK_OBJECTS   the -device of the disk under test (default
 #             virtio-blk-pci,drive=drive1) and -object options it needs, e.g.
@@ -88,6 +96,9 @@ ACCEL=${ACCEL:-auto}
 VERBOSE=${VERBOSE:-0}
 ZT_ARGS=${ZT_ARGS:-}
 SCRATCH_SIZE=${SCRATCH_SIZE:-2G}
+POWER_CUT=${POWER_CUT:-0}
+# set by power_cut_start: the write log of the next boot
+disk_log=
 # the device of the disk under test, and objects it needs (test runs only)
 DISK_DEVICE=${DISK_DEVICE:-virtio-blk-pci,drive=drive1}
 read -r -a disk_objects <<<"${DISK_OBJECTS:-}"
@@ -232,6 +243,10 @@ boot() {
         # shellcheck disable=SC2054 # commas belong to QEMU's option syntax
         disk_args=(-blockdev "node-name=drive1,driver=qcow2,file.driver=file,file.filename=${image//,/,,}"
                    "${disk_objects[@]}" -device "$DISK_DEVICE")
+        if [ -n "$disk_log" ]; then
+            # shellcheck disable=SC2054
+            disk_args[1]="node-name=drive1,driver=qcow2,file.driver=blklogwrites,file.file.driver=file,file.file.filename=${image//,/,,},file.log.driver=file,file.log.filename=${disk_log//,/,,}"
+        fi
     fi
     local con_args=(-display none -monitor none -serial stdio)
     [ "$test" = shell ] && con_args=(-display none -serial mon:stdio)
@@ -417,6 +432,35 @@ compare_reports() {
     done <<<"$out"
 }
 
+# power_cut_start: copy the image file as it is before the write boot and
+# make the next boot log its writes (POWER_CUT=1)
+power_cut_start() {
+    [ "$POWER_CUT" = 1 ] || return 0
+    cp --sparse=always "$image" "$OUTDIR/power-cut-initial.qcow2"
+    disk_log=$OUTDIR/power-cut.log
+    rm -f "$disk_log"
+    : >"$disk_log"
+}
+
+# power_cut_apply: after the killed boot, keep the image as QEMU left it in
+# OUTDIR/killed.qcow2 and rebuild IMAGE as a power cut leaves it: the copy
+# from before the boot plus the write log up to its last flush
+power_cut_apply() {
+    [ "$POWER_CUT" = 1 ] || return 0
+    local out
+    disk_log_used=$disk_log
+    disk_log=
+    cp --sparse=always "$image" "$OUTDIR/killed.qcow2"
+    if out=$(python3 "$top/tests/crash/logcut.py" --size "$(stat -c %s "$image")" \
+             "$OUTDIR/power-cut-initial.qcow2" "$disk_log_used" "$image" 2>&1); then
+        host_result ok "power cut: the image file rebuilt from the write log up to its last flush (${out#logcut: })"
+    else
+        host_result not_ok "power cut: the image file could not be rebuilt from the write log"
+        echo "$out" | sed 's/^/#   /'
+        return 1
+    fi
+}
+
 # image_check WHEN LEAKS_OK: qemu-img check of the image, read-only; leaked
 # clusters are accepted when LEAKS_OK=1 (after a SIGKILL)
 image_check() {
@@ -519,8 +563,20 @@ persist | persist-crash | persist-noflush | persist-write)
     persist-noflush) hold=1 wparams="zt.noflush=1" cparams="zt.consistent=1" ;;
     esac
     rm -f "$OUTDIR/report" "$OUTDIR/report-boot" "$OUTDIR"/qemu-io-*
+    [ "$script" = persist-crash ] && power_cut_start
     boot persist "$geometry zt.phase=write zt.hold=$hold $wparams" "$hold"
     rc=$rc_boot
+    if [ "$script" = persist-crash ] && [ "$POWER_CUT" = 1 ] &&
+       [ -s "$OUTDIR/report" ] && [ "$rc_boot" != 2 ]; then
+        # the image as QEMU left it (the host page cache kept), then the
+        # power cut: the checks below see only what was flushed
+        image_check "after the kill, before the power cut" 1
+        if qemu_io_report "$OUTDIR/qemu-io-killed"; then
+            compare_reports live "$OUTDIR/report" "$OUTDIR/qemu-io-killed" \
+                "guest after its flush, image after QEMU killed"
+        fi
+        power_cut_apply || rc=1
+    fi
     if [ -s "$OUTDIR/report" ] && [ "$rc_boot" != 2 ]; then
         # the report was taken after the flush: the image at rest must say
         # the same (open zones closed, or empty)
@@ -562,6 +618,7 @@ if [ "$script" = fs-crash-btrfs ] || [ "$script" = fs-crash-f2fs ]; then
     rm -f "$OUTDIR"/{manifest,synced,wrote,fs-input,report-boot,report-final} "$OUTDIR"/qemu-io-*
     # the kill comes KILL_DELAY s into the writes, and not before the
     # O_DIRECT writer has written and fsynced run/d1 (a slow machine)
+    power_cut_start
     boot fscrash "$geometry zt.phase=write zt.fs=$fs" 1 "$KILL_DELAY" '^# ZT-WROTE run/d1 '
 
     rc=$rc_boot
@@ -586,6 +643,10 @@ if [ "$script" = fs-crash-btrfs ] || [ "$script" = fs-crash-f2fs ]; then
         log "the first boot handed back no checksum list; not booting again"
         [ $rc = 0 ] && rc=1
     else
+        if [ "$POWER_CUT" = 1 ]; then
+            image_check "after the kill, before the power cut" 1
+            power_cut_apply || rc=1
+        fi
         image_check "after the kill" 1
         qemu_io_report "$OUTDIR/qemu-io-after-kill" || true
         { sed -n 's/^\([0-9a-f]\{64\}\)  \(keep\/[a-z0-9]*\)$/synced \1 \2/p' "$OUTDIR/manifest"

@@ -9,10 +9,15 @@
 #   persist         the same image: zones in every condition, QEMU exits,
 #                   second boot checks them; the host compares blkzone's
 #                   report with qemu-io's (live -> at rest, and at rest)
-#   persist-crash   the same with SIGKILL after the guest's flush
+#   persist-crash   the same with SIGKILL after the guest's flush, then a
+#                   power cut (POWER_CUT=1 of guest/run.sh: the disk went
+#                   through blklogwrites and the image file is rebuilt from
+#                   the write log up to its last flush, so what was not
+#                   flushed is lost); the killed image is checked too
 #   fs-crash-btrfs  4 GiB, 64 MiB zones, 4 conventional, max open 8, max
 #   fs-crash-f2fs   active 12: the file system is made and written to,
-#                   QEMU is killed in the middle of the writes; the next
+#                   QEMU is killed in the middle of the writes, then the
+#                   power cut as in persist-crash; the next
 #                   boot checks zones, recovery, fsynced files and the
 #                   checker; qemu-img check and report comparisons on the
 #                   host (btrfs and f2fs really run here; on the example
@@ -23,6 +28,9 @@
 #                   DISK_DEVICE/DISK_OBJECTS of guest/run.sh): 4 fio jobs with crc32c
 #                   verification in 4 zones on both CPUs while zones are
 #                   written, finished and reset (guest/tests/multiqueue.sh)
+#
+#   zoned-conv      zoned.sh on 512 MiB, 64 MiB zones of capacity 48 MiB, 2
+#                   conventional zones, max open 3, max active 4
 #
 #   zoned-4g        (not by default: +70 s) zoned.sh on the 4 GiB image, where
 #                   its btrfs and f2fs groups run instead of being skipped
@@ -48,6 +56,14 @@ sed -n 's/^/# /p' "$top/.cache/guest/out/versions.txt" 2>/dev/null | head -n 8
 mkimg() {
     local img opts
     case $1 in
+    zoned-conv)
+        # conventional zones and capacity < size: the reported capacity,
+        # zeros in [capacity, size), finish to capacity, conventional zone
+        # rules and the resource errors with other limits
+        img=$dir/conv.qcow2
+        opts=(-o size=512M -o zone.size=64M -o zone.capacity=48M
+              -o zone.conventional_zones=2 -o zone.max_append_bytes=65536
+              -o zone.max_open_zones=3 -o zone.max_active_zones=4) ;;
     fs-crash* | *-4g)
         img=$dir/fs.qcow2
         opts=(-o size=4G -o zone.size=64M -o zone.capacity=64M
@@ -66,7 +82,7 @@ mkimg() {
 
 failed=0
 t_all=$(date +%s)
-for run in ${GUEST_RUNS:-zoned persist persist-crash fs-crash-btrfs fs-crash-f2fs multiqueue}; do
+for run in ${GUEST_RUNS:-zoned zoned-conv persist persist-crash fs-crash-btrfs fs-crash-f2fs multiqueue}; do
     start=$(date +%s)
     if ! img=$(mkimg "$run"); then
         echo "not ok - $run: qemu-img create"
@@ -74,7 +90,14 @@ for run in ${GUEST_RUNS:-zoned persist persist-crash fs-crash-btrfs fs-crash-f2f
         continue
     fi
     script=${run%-4g}
+    script=${script%-conv}
     wrap=()
+    case $run in
+    persist-crash | fs-crash*)
+        # a power cut, not only a crash of QEMU: the image is rebuilt from
+        # the write log up to its last flush before the check boot
+        wrap=(POWER_CUT=1) ;;
+    esac
     if [ "$run" = multiqueue ]; then
         # 4 virtqueues over 2 iothreads: requests reach the node from two
         # threads at once

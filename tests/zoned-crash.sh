@@ -32,12 +32,12 @@ tap() {   # $1 = number, $2 = name, $3 = log, $4 = exit code, $5 = summary regex
 }
 
 /usr/bin/python3 "$top/tests/crash/zoned-crash.py" --seed "$seed" \
-    --iterations "${CRASH_ITERATIONS:-20}" --build "$b" \
+    --iterations "${CRASH_ITERATIONS:-20}" --chain "${CRASH_CHAIN:-5}" --build "$b" \
     >"$log_dir/short-crash.log" 2>&1
 tap 1 "crash (SIGKILL)" "$log_dir/short-crash.log" $? '^iterations [0-9]+, checks'
 
 /usr/bin/python3 "$top/tests/crash/replay.py" --seed "$seed" \
-    --iterations "${REPLAY_ITERATIONS:-3}" --build "$b" \
+    --iterations "${REPLAY_ITERATIONS:-4}" --build "$b" \
     >"$log_dir/short-replay.log" 2>&1
 tap 2 "crash (write-log replay)" "$log_dir/short-replay.log" $? '^iterations [0-9]+, states'
 exit $failed

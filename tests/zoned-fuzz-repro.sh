@@ -10,6 +10,7 @@ export BUILD_DIR=${BUILD_DIR:-$top/qemu/build}
 repros=("$top"/tests/fuzz/repro/*.sh)
 echo "1..${#repros[@]}"
 n=0
+failed=0
 for r in "${repros[@]}"; do
     n=$((n + 1))
     name=$(basename "$r" .sh)
@@ -20,5 +21,7 @@ for r in "${repros[@]}"; do
     else
         echo "$out" | tail -n 15 | sed 's/^/# /'
         echo "not ok $n - repro $name (exit $rc)"
+        failed=1
     fi
 done
+exit $failed

@@ -83,6 +83,31 @@ t_fail() {
     return 0
 }
 
+# t_errno DESC ERRSTR CMD...: passes when CMD fails and the last line it
+# printed ends with ": ERRSTR", the strerror() text of the errno the kernel
+# returned (dd and blkzone print it that way)
+t_errno() {
+    _d=$1
+    _e=$2
+    shift 2
+    "$@" >/tmp/zt-run.out 2>&1 && _rc=0 || _rc=$?
+    _l=$(tail -n 1 /tmp/zt-run.out)
+    if [ "$_rc" = 0 ]; then
+        not_ok "$_d"
+        diag "command unexpectedly succeeded: $*"
+        return 1
+    fi
+    case $_l in
+    *": $_e")
+        ok "$_d ($_e)"
+        return 0 ;;
+    esac
+    not_ok "$_d"
+    diag "refused (exit $_rc) with: $_l"
+    diag "expected an error ending in: $_e"
+    return 1
+}
+
 # t_eq DESC GOT EXPECTED
 t_eq() {
     if [ "$2" = "$3" ]; then

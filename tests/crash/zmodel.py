@@ -54,8 +54,20 @@ BLOCK = 4 * KiB
 GEOMETRIES = [
     {"name": "64k-clusters", "size": 8 * MiB, "zone": 1 * MiB,
      "cap": 1 * MiB, "conv": 1, "max_append": 16 * KiB, "opts": ""},
+    # tight limits: writes to 3 zones through 2 open slots, so implicit
+    # closes (least recently used) happen all the time, around the crash
+    # too; the workload writes only to the first 3 sequential zones (the
+    # active limit is reached, never exceeded) and opens no zone explicitly
+    {"name": "open2-active3", "size": 8 * MiB, "zone": 1 * MiB,
+     "cap": 1 * MiB, "conv": 1, "max_append": 16 * KiB, "opts": "",
+     "max_open": 2, "max_active": 3},
     {"name": "cap<size,short-last-zone", "size": 7680 * KiB, "zone": 1 * MiB,
      "cap": 768 * KiB, "conv": 1, "max_append": 32 * KiB, "opts": ""},
+    # one open slot, no active limit: every write to another zone than the
+    # last one written implicitly closes that one
+    {"name": "open1,4k-clusters", "size": 4352 * KiB, "zone": 512 * KiB,
+     "cap": 384 * KiB, "conv": 1, "max_append": 8 * KiB,
+     "opts": "cluster_size=4k", "max_open": 1, "max_active": 0},
     {"name": "4k-clusters", "size": 4352 * KiB, "zone": 512 * KiB,
      "cap": 384 * KiB, "conv": 1, "max_append": 8 * KiB,
      "opts": "cluster_size=4k"},
@@ -90,6 +102,9 @@ def create_opts(geo):
          "zone.conventional_zones=%d,zone.max_append_bytes=%d" % (
              geo["size"], geo["zone"], geo["cap"], geo["conv"],
              geo["max_append"]))
+    if geo.get("max_open") or geo.get("max_active"):
+        o += ",zone.max_open_zones=%d,zone.max_active_zones=%d" % (
+            geo.get("max_open", 0), geo.get("max_active", 0))
     return o + ("," + geo["opts"] if geo["opts"] else "")
 
 
@@ -176,7 +191,13 @@ class Workload:
                             for k in range(0, length, 512))
 
         seq = sorted(self.models)
-        active = rng.sample(seq, min(len(seq), rng.choice([2, 3, 4])))
+        if geo.get("max_active"):
+            # never more active zones than the limit (chained iterations
+            # leave their zones closed)
+            seq = seq[:geo["max_active"]]
+            active = rng.sample(seq, min(len(seq), rng.choice([2, 3])))
+        else:
+            active = rng.sample(seq, min(len(seq), rng.choice([2, 3, 4])))
         conv_start, conv_len = self.zones[0][0], self.zones[0][1]
         n_marker = 0
         for n in range(n_cmds):
@@ -237,7 +258,10 @@ class Workload:
                         self._plan_reset(zm, len(self.cmds) - 1)
                 else:
                     # open/close: no data change
-                    op = rng.choice(["zo", "zc"])
+                    # (with an open limit, explicit opens could take every
+                    # slot and make the next write fail: no zo there)
+                    op = rng.choice(["zc"] if geo.get("max_open")
+                                    else ["zo", "zc"])
                     self.cmds.append(Cmd(op, "%s %d %d" % (op, z.start,
                                                            z.length)))
             elif r < 0.78:
