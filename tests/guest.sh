@@ -29,8 +29,8 @@
 #                   verification in 4 zones on both CPUs while zones are
 #                   written, finished and reset (guest/tests/multiqueue.sh)
 #
-#   zoned-conv      zoned.sh on 512 MiB, 64 MiB zones of capacity 48 MiB, 2
-#                   conventional zones, max open 3, max active 4
+#   zoned-conv      zoned.sh on 768 MiB, 64 MiB zones of capacity 48 MiB, 2
+#                   conventional zones, max open 6 (f2fs needs 6), max active 8
 #
 #   zoned-4g        (not by default: +70 s) zoned.sh on the 4 GiB image, where
 #                   its btrfs and f2fs groups run instead of being skipped
@@ -61,9 +61,9 @@ mkimg() {
         # zeros in [capacity, size), finish to capacity, conventional zone
         # rules and the resource errors with other limits
         img=$dir/conv.qcow2
-        opts=(-o size=512M -o zone.size=64M -o zone.capacity=48M
+        opts=(-o size=768M -o zone.size=64M -o zone.capacity=48M
               -o zone.conventional_zones=2 -o zone.max_append_bytes=65536
-              -o zone.max_open_zones=3 -o zone.max_active_zones=4) ;;
+              -o zone.max_open_zones=6 -o zone.max_active_zones=8) ;;
     fs-crash* | *-4g)
         img=$dir/fs.qcow2
         opts=(-o size=4G -o zone.size=64M -o zone.capacity=64M
