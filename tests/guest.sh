@@ -93,6 +93,13 @@ for run in ${GUEST_RUNS:-zoned zoned-conv persist persist-crash fs-crash-btrfs f
     script=${script%-conv}
     wrap=()
     case $run in
+    zoned-conv)
+        # not the f2fs group: with zone capacity < zone size, Debian 12's
+        # f2fs-tools 1.15 cannot format the disk alone ("Could not format
+        # the device") and its fsck of the two-device layout fails "free
+        # segment_count matched with CP" (seen here, not investigated);
+        # f2fs runs in fs-crash-f2fs (capacity = size); btrfs skips itself
+        wrap=(ZT_ARGS="zt.only=geometry,states,wp,limits,fio,zonefs") ;;
     persist-crash | fs-crash*)
         # a power cut, not only a crash of QEMU: the image is rebuilt from
         # the write log up to its last flush before the check boot

@@ -2,12 +2,14 @@
 # Short runs of the zoned qcow2 crash tests, for 'make check'.  Prints TAP:
 #  1 - tests/crash/zoned-crash.py: qemu-io killed with SIGKILL at random
 #      moments of a seeded zone workload, then qemu-img check and the write
-#      pointer / data invariants (20 iterations by default);
+#      pointer / data invariants (20 iterations by default, a fresh image
+#      every 5: geometries 0-3 of zmodel.GEOMETRIES, among them the two
+#      with tight open/active limits);
 #  2 - tests/crash/replay.py: the same workload through blklogwrites, its
 #      write log replayed prefix by prefix and reordered between flushes
-#      (power-failure model; 3 iterations by default).
-# Environment: CRASH_SEED (default 1), CRASH_ITERATIONS (20),
-# REPLAY_ITERATIONS (3), BUILD_DIR (default qemu/build).
+#      (power-failure model; 4 iterations by default, geometries 0-3).
+# Environment: CRASH_SEED (default 1), CRASH_ITERATIONS (20), CRASH_CHAIN
+# (5), REPLAY_ITERATIONS (4), BUILD_DIR (default qemu/build).
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)

@@ -2,7 +2,11 @@
 # Short run of the zoned qcow2 mutation fuzzer (tests/fuzz/zoned-fuzz.py)
 # against the ASan+UBSan build of qemu-img/qemu-io, for 'make check'.
 # Builds the sanitizer tools first if needed (tests/fuzz/build-asan.sh,
-# incremental).  Prints TAP.  Environment: FUZZ_SEED (default 1),
+# incremental).  Runs with --strict: an opened image that breaks the format
+# fails, as do a refused valid image, qemu-io errors on a valid image, a
+# missing zone report, a targeted mutation whose outcome is not the expected
+# one and a creation with two bad options that does not give one error
+# (tests/fuzz/README.md).  Prints TAP.  Environment: FUZZ_SEED (default 1),
 # FUZZ_CASES (default 200), BUILD_DIR (normal build, for the seed images).
 set -uo pipefail
 
