@@ -166,9 +166,8 @@ EOVERFLOW="Value too large for defined data type"
 
 if want wp; then
     zop reset $Z
-    # Linux (6.12) fails a write that is not at the write pointer itself
-    # (zone write plugging) or maps the device's ZONE_UNALIGNED_WP status
-    # to BLK_STS_IOERR: EIO either way
+    # the write reaches the device, whose VIRTIO_BLK_S_ZONE_UNALIGNED_WP
+    # Linux (6.12, virtblk_result()) maps to BLK_STS_IOERR: EIO
     t_errno "zone $Z: write ahead of the write pointer is refused with EIO" \
         "$EIO" zwrite $Z 8 4096
     t_eq "zone $Z: refused write changed nothing" "$(zstate $Z)" em.0
