@@ -7,7 +7,10 @@
 #      with tight open/active limits);
 #  2 - tests/crash/replay.py: the same workload through blklogwrites, its
 #      write log replayed prefix by prefix and reordered between flushes
-#      (power-failure model; 4 iterations by default, geometries 0-3).
+#      (power-failure model; 4 iterations by default, geometries 0-3);
+#  3 - tests/crash/no-fallback-zeroes.sh: clusters allocated ahead of the
+#      writes of a zone on a data file without BDRV_REQ_NO_FALLBACK
+#      (blklogwrites) are not mapped beyond the end of the file.
 # Environment: CRASH_SEED (default 1), CRASH_ITERATIONS (20), CRASH_CHAIN
 # (5), REPLAY_ITERATIONS (4), BUILD_DIR (default qemu/build).
 set -uo pipefail
@@ -19,7 +22,7 @@ log_dir="$top/.cache/crash"
 mkdir -p "$log_dir"
 failed=0
 
-echo "1..2"
+echo "1..3"
 tap() {   # $1 = number, $2 = name, $3 = log, $4 = exit code, $5 = summary regex
     local summary
     summary=$(grep -E "$5" "$3" | tail -n 1)
@@ -42,4 +45,9 @@ tap 1 "crash (SIGKILL)" "$log_dir/short-crash.log" $? '^iterations [0-9]+, check
     --iterations "${REPLAY_ITERATIONS:-4}" --build "$b" \
     >"$log_dir/short-replay.log" 2>&1
 tap 2 "crash (write-log replay)" "$log_dir/short-replay.log" $? '^iterations [0-9]+, states'
+
+# allocation ahead on a data file that cannot zero without writing data
+BUILD_DIR=$b bash "$top/tests/crash/no-fallback-zeroes.sh" \
+    >"$log_dir/no-fallback-zeroes.log" 2>&1
+tap 3 "allocation ahead without fallocate()" "$log_dir/no-fallback-zeroes.log" $? '^OK: '
 exit $failed
