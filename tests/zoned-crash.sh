@@ -10,7 +10,9 @@
 #      (power-failure model; 4 iterations by default, geometries 0-3);
 #  3 - tests/crash/no-fallback-zeroes.sh: clusters allocated ahead of the
 #      writes of a zone on a data file without BDRV_REQ_NO_FALLBACK
-#      (blklogwrites) are not mapped beyond the end of the file.
+#      (blklogwrites) are not mapped beyond the end of the file;
+#  4 - tests/crash/extended-l2-ahead.sh: allocation ahead does not zero a
+#      cluster that is already mapped (extended L2 entries).
 # Environment: CRASH_SEED (default 1), CRASH_ITERATIONS (20), CRASH_CHAIN
 # (5), REPLAY_ITERATIONS (4), BUILD_DIR (default qemu/build).
 set -uo pipefail
@@ -22,7 +24,7 @@ log_dir="$top/.cache/crash"
 mkdir -p "$log_dir"
 failed=0
 
-echo "1..3"
+echo "1..4"
 tap() {   # $1 = number, $2 = name, $3 = log, $4 = exit code, $5 = summary regex
     local summary
     summary=$(grep -E "$5" "$3" | tail -n 1)
@@ -50,4 +52,9 @@ tap 2 "crash (write-log replay)" "$log_dir/short-replay.log" $? '^iterations [0-
 BUILD_DIR=$b bash "$top/tests/crash/no-fallback-zeroes.sh" \
     >"$log_dir/no-fallback-zeroes.log" 2>&1
 tap 3 "allocation ahead without fallocate()" "$log_dir/no-fallback-zeroes.log" $? '^OK: '
+
+# allocation ahead keeps clusters already mapped (extended L2 entries)
+BUILD_DIR=$b bash "$top/tests/crash/extended-l2-ahead.sh" \
+    >"$log_dir/extended-l2-ahead.log" 2>&1
+tap 4 "allocation ahead keeps mapped clusters" "$log_dir/extended-l2-ahead.log" $? '^OK: '
 exit $failed
