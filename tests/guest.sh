@@ -109,7 +109,10 @@ for run in ${GUEST_RUNS:-zoned persist persist-crash fs-crash-btrfs fs-crash-f2f
         # segment_count matched with CP" whenever the zone capacity is
         # below the zone size, on virtio-blk as on NVMe
         [ "$run" = nvme-zoned ] && only="zt.only=geometry,states,wp,limits,fio,zonefs,btrfs"
-        wrap=(DISK_OBJECTS="-device nvme,id=zt-nvme,serial=zt-nvme"
+        # the namespace traces every zone it reloads from the node (after
+        # each open, close and finish, and at realize), and write errors
+        rm -f "$top/.cache/guest/runs/$run/nvme.trace"
+        wrap=(DISK_OBJECTS="-device nvme,id=zt-nvme,serial=zt-nvme -trace enable=pci_nvme_zoned_node_adopt -trace enable=pci_nvme_err_aio -trace file=$top/.cache/guest/runs/$run/nvme.trace"
               DISK_DEVICE="nvme-ns,drive=drive1,bus=zt-nvme,nsid=1,zoned=true"
               ZT_ARGS="zt.dev=nvme0n1 $only ${ZT_ARGS:-}") ;;
     esac
@@ -133,6 +136,29 @@ for run in ${GUEST_RUNS:-zoned persist persist-crash fs-crash-btrfs fs-crash-f2f
             echo "ok - $run: host: the disk under test was the NVMe namespace /dev/nvme0n1"
         else
             echo "not ok - $run: host: the disk under test was the NVMe namespace /dev/nvme0n1"
+            failed=1
+        fi
+        # The namespace and the node agree at every step: of the zones
+        # reloaded from the node after the guest's zone operations (the
+        # first 'nr_zones' reloads of a boot are its realize), none
+        # differed from the namespace's copy, and no write failed.
+        # (The trace file holds the last boot.)
+        nz=$(python3 "$top/guest/lib/qcow2-zone-info.py" "$img" | grep -o 'zt.nr_zones=[0-9]*' | cut -d= -f2)
+        trace=$top/.cache/guest/runs/$run/nvme.trace
+        if [ -s "$trace" ] && [ -n "$nz" ]; then
+            adopts=$(grep -c 'pci_nvme_zoned_node_adopt' "$trace")
+            differ=$(grep 'pci_nvme_zoned_node_adopt' "$trace" | tail -n +$((nz + 1)) |
+                     grep -v -E 'state ([0-9]+) -> \1 wp (0x[0-9a-f]+) -> \2$' | head -n 3)
+            errors=$(grep -c 'pci_nvme_err_aio' "$trace")
+            if [ "$adopts" -ge "$nz" ] && [ -z "$differ" ] && [ "$errors" = 0 ]; then
+                echo "ok - $run: host: namespace and node agreed on all $((adopts - nz)) zones reloaded after zone operations, no write error"
+            else
+                echo "not ok - $run: host: namespace and node agreed on all $((adopts - nz)) zones reloaded after zone operations, no write error ($errors errors)"
+                sed 's/^/#   /' <<<"$differ"
+                failed=1
+            fi
+        else
+            echo "not ok - $run: host: namespace/node agreement: no trace ($trace) or no zone count"
             failed=1
         fi ;;
     esac
