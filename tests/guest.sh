@@ -38,6 +38,10 @@
 #   nvme-persist    (not by default) the same with a clean exit of QEMU
 #   nvme-4g         (not by default: +75 s) zoned.sh on a 4 GiB namespace
 #                   (64 MiB zones, max open 8, max active 12: btrfs runs)
+#                   The nvme-* runs also check, from a trace of the last
+#                   boot, that every zone the namespace reloaded from the
+#                   node after an open, close or finish equalled its own
+#                   copy, and that no write failed.
 #
 # GUEST_RUNS (default: all of the above but zoned-4g) picks runs, e.g.
 # GUEST_RUNS="zoned fs-crash-f2fs zoned-4g".
