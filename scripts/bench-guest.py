@@ -8,8 +8,12 @@ same geometry, all in one run, on the same host file system (.cache/bench/):
   raw     a raw file                    -device virtio-blk-pci
   qcow2   a plain qcow2                 -device virtio-blk-pci
   zoned   a host-managed zoned qcow2    -device virtio-blk-pci
-  nvme    a raw file behind QEMU's NVMe ZNS emulation
-          (-device nvme -device nvme-ns,zoned=true,...)
+  nvme    a preallocated raw file behind QEMU's NVMe ZNS emulation
+          (-device nvme -device nvme-ns,zoned=true,zoned.zone_size=...):
+          volatile zones
+  nvmezq  a host-managed zoned qcow2 as the drive of an NVMe zoned
+          namespace (-device nvme -device nvme-ns,zoned=true): persistent
+          zones, geometry from the image
 
 Geometry: 4 GiB, 64 MiB zones of 64 MiB capacity, max 8 open / 12 active
 zones, zone append limit 64 KiB (zone.max_append_bytes=64k; NVMe
@@ -73,15 +77,16 @@ NVME_MDTS = os.environ.get('BENCH_NVME_MDTS', '7')
 SMP = os.environ.get('SMP', '2')
 MEM = os.environ.get('MEM', '1G')
 
-TARGETS = ['raw', 'qcow2', 'zoned', 'nvme']
-ZONED = ('zoned', 'nvme')
+TARGETS = ['raw', 'qcow2', 'zoned', 'nvme', 'nvmezq']
+ZONED = ('zoned', 'nvme', 'nvmezq')
 LOADS = ['seq128k', 'qd32', 'zonefs', 'btrfs']
 TARGETS = [t for t in os.environ.get('BENCH_TARGETS', ','.join(TARGETS))
            .split(',') if t]
 LOADS = [w for w in os.environ.get('BENCH_LOADS', ','.join(LOADS))
          .split(',') if w]
 LABEL = {'raw': 'raw (virtio-blk)', 'qcow2': 'plain qcow2 (virtio-blk)',
-         'zoned': 'zoned qcow2 (virtio-blk)', 'nvme': 'NVMe ZNS (raw file)'}
+         'zoned': 'zoned qcow2 (virtio-blk)', 'nvme': 'NVMe ZNS (raw file)',
+         'nvmezq': 'NVMe ZNS (zoned qcow2)'}
 DESC = {
     'seq128k': '128 KiB sequential write, QD8, 1 job',
     'qd32': '4 KiB sequential write, QD32, 4 jobs (one zone each)',
@@ -149,8 +154,13 @@ def run(*args):
 def create(target, path):
     if os.path.exists(path):
         os.unlink(path)
-    if target in ('raw', 'nvme'):
+    if target == 'raw':
         run(QEMU_IMG, 'create', '-q', '-f', 'raw', path, str(SIZE))
+    elif target == 'nvme':
+        # stock NVMe ZNS writes zeroes at a reset: preallocated, as its
+        # users run it
+        run(QEMU_IMG, 'create', '-q', '-f', 'raw', '-o', 'preallocation=falloc',
+            path, str(SIZE))
     elif target == 'qcow2':
         run(QEMU_IMG, 'create', '-q', '-f', 'qcow2', path, str(SIZE))
     else:
@@ -167,9 +177,15 @@ def disk_args(target, path):
     node = (f'node-name=bench,driver={fmt},cache.direct=on,'
             f'file.driver=file,file.filename={p},file.cache.direct=on,'
             f'file.aio={AIO}')
-    if target != 'nvme':
+    if target not in ('nvme', 'nvmezq'):
         return ['-blockdev', node,
                 '-device', 'virtio-blk-pci,drive=bench,serial=zt-bench']
+    if target == 'nvmezq':
+        # zone geometry and limits, and zasl, come from the image
+        return ['-blockdev', node,
+                '-device', f'nvme,serial=ztbench,id=nvme0,'
+                           f'ioeventfd={NVME_IOEVENTFD},mdts={NVME_MDTS}',
+                '-device', 'nvme-ns,drive=bench,bus=nvme0,nsid=1,zoned=true']
     return ['-blockdev', node,
             '-device', f'nvme,serial=ztbench,id=nvme0,zoned.zasl={ZASL},'
                        f'ioeventfd={NVME_IOEVENTFD},mdts={NVME_MDTS}',
@@ -470,6 +486,8 @@ def main():
         z = st.get('zoned', {}).get('median')
         ratios[w] = {f'zoned/{o}': ratio(z, st.get(o, {}).get('median'))
                      for o in ('qcow2', 'raw', 'nvme')}
+        ratios[w]['nvmezq/nvme'] = ratio(st.get('nvmezq', {}).get('median'),
+                                         st.get('nvme', {}).get('median'))
 
     command = ' '.join(
         [f'{k}={os.environ[k]}' for k in
@@ -542,8 +560,8 @@ def main():
         L.append(f'- {t}: `{meta["device_args"][t]}`')
     L += ['', '## Write throughput (MiB/s: median, min-max)', '',
           '| workload | ' + ' | '.join(LABEL[t] for t in cols) +
-          ' | zoned/plain | zoned/raw | zoned/NVMe |',
-          '|---|' + '---|' * (len(cols) + 3)]
+          ' | zoned/plain | zoned/raw | zoned/NVMe | NVMe qcow2/raw |',
+          '|---|' + '---|' * (len(cols) + 4)]
     for w in LOADS:
         if w not in summary:
             continue
@@ -556,7 +574,8 @@ def main():
         rt = ratios[w]
         L.append(f'| {w}: {DESC[w]} | ' + ' | '.join(cells) + ' | ' +
                  ' | '.join(fmt(rt[k], 2) for k in
-                            ('zoned/qcow2', 'zoned/raw', 'zoned/nvme')) + ' |')
+                            ('zoned/qcow2', 'zoned/raw', 'zoned/nvme',
+                             'nvmezq/nvme')) + ' |')
     L += ['', '## IOPS and completion latency (medians)', '',
           '| workload | ' + ' | '.join(f'{t} IOPS' for t in cols) + ' | ' +
           ' | '.join(f'{t} clat mean/p99 (µs)' for t in cols) + ' |',

@@ -35,6 +35,22 @@
 #   zoned-4g        (not by default: +70 s) zoned.sh on the 4 GiB image, where
 #                   its btrfs and f2fs groups run instead of being skipped
 #
+#   nvme-zoned      a persistent NVMe zoned namespace over a zoned qcow2
+#                   image (-device nvme + -device nvme-ns,zoned=true, the
+#                   guest's /dev/nvme0n1; 768 MiB, 64 MiB zones of 48 MiB
+#                   capacity, max open 6, max active 8, appends of 64 KiB):
+#                   zoned.sh but its f2fs group (see below)
+#   nvme-persist-crash   the same namespace: zones in every condition,
+#                   SIGKILL after the guest's flush, second boot checks
+#                   them; host comparisons of the reports
+#   nvme-persist    (not by default) the same with a clean exit of QEMU
+#   nvme-4g         (not by default: +75 s) zoned.sh on a 4 GiB namespace
+#                   (64 MiB zones, max open 8, max active 12: btrfs runs)
+#                   The nvme-* runs also check, from a trace of the last
+#                   boot, that every zone the namespace reloaded from the
+#                   node after an open, close or finish equalled its own
+#                   copy, and that no write failed.
+#
 # GUEST_RUNS (default: all of the above but zoned-4g) picks runs, e.g.
 # GUEST_RUNS="zoned fs-crash-f2fs zoned-4g".
 set -uo pipefail
@@ -64,11 +80,22 @@ mkimg() {
         opts=(-o size=768M -o zone.size=64M -o zone.capacity=48M
               -o zone.conventional_zones=2 -o zone.max_append_bytes=65536
               -o zone.max_open_zones=6 -o zone.max_active_zones=8) ;;
+    nvme-4g)
+        img=$dir/nvme-4g.qcow2
+        opts=(-o size=4G -o zone.size=64M -o zone.capacity=64M
+              -o zone.max_append_bytes=65536
+              -o zone.max_open_zones=8 -o zone.max_active_zones=12) ;;
     fs-crash* | *-4g)
         img=$dir/fs.qcow2
         opts=(-o size=4G -o zone.size=64M -o zone.capacity=64M
               -o zone.conventional_zones=4 -o zone.max_append_bytes=65536
               -o zone.max_open_zones=8 -o zone.max_active_zones=12) ;;
+    nvme-*)
+        # NVMe: no conventional zones, appends of a power of two of 4 KiB
+        img=$dir/nvme.qcow2
+        opts=(-o size=768M -o zone.size=64M -o zone.capacity=48M
+              -o zone.max_append_bytes=65536
+              -o zone.max_open_zones=6 -o zone.max_active_zones=8) ;;
     *)
         img=$dir/zbc.qcow2
         opts=(-o size=768M -o zone.size=64M -o zone.capacity=64M
@@ -82,7 +109,7 @@ mkimg() {
 
 failed=0
 t_all=$(date +%s)
-for run in ${GUEST_RUNS:-zoned zoned-conv persist persist-crash fs-crash-btrfs fs-crash-f2fs multiqueue}; do
+for run in ${GUEST_RUNS:-zoned zoned-conv persist persist-crash fs-crash-btrfs fs-crash-f2fs multiqueue nvme-zoned nvme-persist-crash}; do
     start=$(date +%s)
     if ! img=$(mkimg "$run"); then
         echo "not ok - $run: qemu-img create"
@@ -104,6 +131,22 @@ for run in ${GUEST_RUNS:-zoned zoned-conv persist persist-crash fs-crash-btrfs f
         # a power cut, not only a crash of QEMU: the image is rebuilt from
         # the write log up to its last flush before the check boot
         wrap=(POWER_CUT=1) ;;
+    nvme-*)
+        # the image as the namespace of an NVMe controller: /dev/nvme0n1
+        script=${run#nvme-}
+        [ "$script" = 4g ] && script=zoned
+        only=
+        # f2fs: on this image it would put everything on the scratch disk
+        # (no conventional zones), and fsck.f2fs 1.15 then fails "free
+        # segment_count matched with CP" whenever the zone capacity is
+        # below the zone size, on virtio-blk as on NVMe
+        [ "$run" = nvme-zoned ] && only="zt.only=geometry,states,wp,limits,fio,zonefs,btrfs"
+        # the namespace traces every zone it reloads from the node (after
+        # each open, close and finish, and at realize), and write errors
+        rm -f "$top/.cache/guest/runs/$run/nvme.trace"
+        wrap=(DISK_OBJECTS="-device nvme,id=zt-nvme,serial=zt-nvme -trace enable=pci_nvme_zoned_node_adopt -trace enable=pci_nvme_err_aio -trace file=$top/.cache/guest/runs/$run/nvme.trace"
+              DISK_DEVICE="nvme-ns,drive=drive1,bus=zt-nvme,nsid=1,zoned=true"
+              ZT_ARGS="zt.dev=nvme0n1 $only ${ZT_ARGS:-}") ;;
     esac
     if [ "$run" = multiqueue ]; then
         # 4 virtqueues over 2 iothreads: requests reach the node from two
@@ -116,6 +159,41 @@ for run in ${GUEST_RUNS:-zoned zoned-conv persist persist-crash fs-crash-btrfs f
         "$top/guest/run.sh" "$img" "$script" 2>"$dir/$run.err")
     rc=$?
     echo "$out" | grep -E '^(ok|not ok) ' | sed "s/^\(\(not \)\?ok [0-9]*\) /\1 $run: /"
+    case $run in
+    nvme-*)
+        # (qemu-cmdline is quoted with printf %q: commas are escaped)
+        if grep -q 'nvme-ns.,drive=drive1.,bus=zt-nvme.,nsid=1.,zoned=true' \
+            "$top/.cache/guest/runs/$run/qemu-cmdline" 2>/dev/null &&
+            grep -q '^# disk under test: /dev/nvme0n1 ' <<<"$out"; then
+            echo "ok - $run: host: the disk under test was the NVMe namespace /dev/nvme0n1"
+        else
+            echo "not ok - $run: host: the disk under test was the NVMe namespace /dev/nvme0n1"
+            failed=1
+        fi
+        # The namespace and the node agree at every step: of the zones
+        # reloaded from the node after the guest's zone operations (the
+        # first 'nr_zones' reloads of a boot are its realize), none
+        # differed from the namespace's copy, and no write failed.
+        # (The trace file holds the last boot.)
+        nz=$(python3 "$top/guest/lib/qcow2-zone-info.py" "$img" | grep -o 'zt.nr_zones=[0-9]*' | cut -d= -f2)
+        trace=$top/.cache/guest/runs/$run/nvme.trace
+        if [ -s "$trace" ] && [ -n "$nz" ]; then
+            adopts=$(grep -c 'pci_nvme_zoned_node_adopt' "$trace")
+            differ=$(grep 'pci_nvme_zoned_node_adopt' "$trace" | tail -n +$((nz + 1)) |
+                     grep -v -E 'state ([0-9]+) -> \1 wp (0x[0-9a-f]+) -> \2$' | head -n 3)
+            errors=$(grep -c 'pci_nvme_err_aio' "$trace")
+            if [ "$adopts" -ge "$nz" ] && [ -z "$differ" ] && [ "$errors" = 0 ]; then
+                echo "ok - $run: host: namespace and node agreed on all $((adopts - nz)) zones reloaded after zone operations, no write error"
+            else
+                echo "not ok - $run: host: namespace and node agreed on all $((adopts - nz)) zones reloaded after zone operations, no write error ($errors errors)"
+                sed 's/^/#   /' <<<"$differ"
+                failed=1
+            fi
+        else
+            echo "not ok - $run: host: namespace/node agreement: no trace ($trace) or no zone count"
+            failed=1
+        fi ;;
+    esac
     if [ "$run" = multiqueue ]; then
         if grep -q 'iothread-vq-mapping.*zt-io0.*zt-io1' \
             "$top/.cache/guest/runs/$run/qemu-cmdline" 2>/dev/null; then

@@ -6,7 +6,7 @@
 # result per workload: "ok" when fio succeeded.
 #
 # Kernel parameters (set by the host script):
-#   zt.target    raw | qcow2 | zoned | nvme   (label; nvme: /dev/nvme0n1,
+#   zt.target    raw | qcow2 | zoned | nvme | nvmezq (label; nvme*: /dev/nvme0n1,
 #                otherwise the virtio disk with serial zt-bench)
 #   zt.loads     comma list of:
 #                seq128k  128 KiB sequential writes, QD8, one job, zt.seq_mib
@@ -42,7 +42,7 @@ diag "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-), $(nproc) cpus"
 diag "fio: $(fio --version)"
 [ -s /run/zt-modules-failed ] && diag "modules that failed to load: $(tr '\n' ' ' </run/zt-modules-failed)"
 
-if [ "$target" = nvme ]; then
+if [ "$target" = nvme ] || [ "$target" = nvmezq ]; then
     DEVNAME=
     for _ in 1 2 3 4 5 6 7 8 9 10; do
         [ -b /dev/nvme0n1 ] && { DEVNAME=nvme0n1; break; }

@@ -35,6 +35,7 @@
 
 diag "persist phase ${ZT_PHASE:-?}, kernel $(uname -r)"
 zt_find_dev || bail "no disk under test"
+diag "disk under test: $DEV ($(cat "/sys/block/$DEVNAME/size") sectors)"
 [ "$(q zoned)" = host-managed ] || { not_ok "$DEV is a host-managed zoned disk (queue/zoned=$(q zoned))"; done_testing; exit 1; }
 zt_geometry
 S=$SEQ0

@@ -215,6 +215,26 @@ if want limits; then
     else
         skip "open zone limit" "max_open_zones $mo, $NSEQ sequential zones"
     fi
+    # The implicit close takes the least recently written implicitly open
+    # zone (specification, section 3), whatever the order the zones were
+    # opened in.  null_blk closes them round robin instead.
+    case $DEVNAME in
+    nullb*) skip "implicit close of the least recently written zone" \
+        "null_blk closes implicitly open zones round robin" ;;
+    *)
+        if [ "$mo" -gt 0 ] && [ $NSEQ -gt "$mo" ] && { [ "$ma" -eq 0 ] || [ "$ma" -gt "$mo" ]; }; then
+            n=0
+            while [ $n -lt "$mo" ]; do zwrite $((SEQ0 + n)) 0 4096 || break; n=$((n + 1)); done
+            zwrite "$SEQ0" 8 4096 # zone SEQ0+1 is now the least recently written
+            t_run "implicit close: writing to max_open_zones + 1 zones" zwrite $((SEQ0 + mo)) 0 4096
+            t_eq "implicit close: the least recently written zone was closed (zones $SEQ0, $((SEQ0 + 1)), $((SEQ0 + mo)))" \
+                "$(zcond "$SEQ0").$(zcond $((SEQ0 + 1))).$(zcond $((SEQ0 + mo)))" oi.cl.oi
+            blkzone reset "$DEV"
+        else
+            skip "implicit close of the least recently written zone" \
+                "max_open_zones $mo, max_active_zones $ma, $NSEQ sequential zones"
+        fi ;;
+    esac
     if [ "$ma" -gt 0 ] && [ $NSEQ -gt "$ma" ]; then
         n=0
         while [ $n -lt "$ma" ]; do zwrite $((SEQ0 + n)) 0 4096 || break; n=$((n + 1)); done
