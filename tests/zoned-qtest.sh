@@ -1,8 +1,11 @@
 #!/bin/bash
 # QEMU qtests of the series' zoned support, for 'make check': builds
 # tests/qtest/qos-test if needed (not part of 'make'; about 95 compile steps
-# on a fresh build) and runs the zoned virtio-blk test (virtio-blk merges no
-# writes across a zone boundary).  Prints TAP.
+# on a fresh build) and runs the zoned virtio-blk tests: virtio-blk merges no
+# writes across a zone boundary; host errors on zoned writes and appends
+# follow werror=stop while the node's zone errors stay zone statuses
+# (a case that waits for an error event that never comes times out and
+# fails).  Prints TAP.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,6 +14,8 @@ log_dir="$top/.cache/qtest"
 mkdir -p "$log_dir"
 tests=(
     /x86_64/pc/i440FX-pcihost/pci-bus-pc/pci-bus/virtio-blk-pci/virtio-blk/virtio-blk-tests/zoned-merge-split
+    /x86_64/pc/i440FX-pcihost/pci-bus-pc/pci-bus/virtio-blk-pci/virtio-blk/virtio-blk-tests/zoned-write-errors
+    /x86_64/pc/i440FX-pcihost/pci-bus-pc/pci-bus/virtio-blk-pci/virtio-blk/virtio-blk-tests/zoned-append-error
 )
 echo "1..${#tests[@]}"
 start=$(date +%s)

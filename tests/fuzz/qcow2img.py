@@ -21,7 +21,10 @@ INCOMPAT_ZONED_BIT = 5
 
 WP_MASK = (1 << 59) - 1
 WP_CONV = 1 << 59
-WP_RESERVED = ((1 << 64) - 1) & ~((1 << 60) - 1)
+# bit 60: the zone was explicitly open at a handover (live migration);
+# valid on a sequential zone that is not full
+WP_HANDOVER = 1 << 60
+WP_RESERVED = ((1 << 64) - 1) & ~((1 << 61) - 1)
 
 # Offsets of the header fields (version 3 header)
 HDR = {
@@ -387,6 +390,8 @@ def spec_violations(im, file_size=None):
         wp = e & WP_MASK
         if e & WP_RESERVED:
             bad("entry %d reserved bits" % i)
+        elif e & WP_HANDOVER and (e & WP_CONV or wp == start + zcap):
+            bad("entry %d handover bit on a conventional or full zone" % i)
         elif bool(e & WP_CONV) != (i < conv):
             bad("entry %d conventional bit" % i)
         elif i < conv and wp != start:
