@@ -14,7 +14,8 @@ reference), a plain qcow2 target is added and blockdev-backup sync=full
 starts on drive1 at 64 KiB/s; 'go' goes into the guest's mailbox (the
 scratch disk at 1 GiB).  At '# ZT-JOB-WAIT end' (the guest's I/O is done
 and flushed) the job must still be running; its speed limit is lifted, it
-must complete without error, and 'done' goes to the guest.  After QEMU
+must complete without error, and 'done' goes to the guest (each word in its own 4 KiB block; 'stop'
+in all of them when a step failed, so the guest stops waiting).  After QEMU
 exited: the target equals the reference (the disk as it was when the job
 started) and differs from the image (the guest rewrote zones meanwhile).
 
@@ -125,10 +126,16 @@ def wait_tap(marker):
     return False
 
 
-def mailbox(word):
+SLOTS = {"go": 0, "done": 1}
+
+
+def mailbox(word, slot=None):
+    """WORD into its 4 KiB block at 1 GiB of the scratch disk ('stop': all)"""
     with open(os.environ["ZT_SCRATCH"], "r+b") as f:
-        f.seek(MAILBOX_OFFSET)
-        f.write(word.encode().ljust(4096, b"\0"))
+        for s in SLOTS.values() if slot is None and word == "stop" else \
+                [SLOTS[word] if slot is None else slot]:
+            f.seek(MAILBOX_OFFSET + 4096 * s)
+            f.write(word.encode().ljust(4096, b"\0"))
 
 
 def img(*args):
@@ -151,6 +158,7 @@ def job_state(qmp, job):
 
 
 def during(mode):
+    """the job; True when the guest was told 'done'"""
     image, target, ref = paths()
     for p in (target, ref):
         if os.path.exists(p):
@@ -221,6 +229,7 @@ def during(mode):
             comment(json.dumps(r) + " " + json.dumps(ev))
             return
     mailbox("done")
+    return True
 
 
 def after(mode):
@@ -251,9 +260,14 @@ def main():
     if mode not in ("backup", "mirror"):
         sys.exit("job-hook.py: MODE is backup or mirror")
     try:
-        during(mode) if phase == "during" else after(mode)
+        if phase == "after":
+            after(mode)
+        elif not during(mode):
+            mailbox("stop")  # the guest stops waiting: a step failed
     except (EOFError, OSError, ValueError, KeyError) as e:
         result(False, "%s hook (%s) ran: %s" % (mode, phase, e))
+        if phase == "during":
+            mailbox("stop")
 
 
 if __name__ == "__main__":

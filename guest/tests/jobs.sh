@@ -29,15 +29,18 @@ t_eq "number of zones seen by the guest" "$NZ" "${ZT_NR_ZONES:-?}"
 zb=$((ZS * 512))
 scratch=$(zt_scratch_dev) || bail "no scratch disk"
 
-# mailbox_wait WORD: the host wrote WORD at 1 GiB of the scratch disk
-# (direct reads: the guest's page cache would keep the old block).  The
+# mailbox_wait WORD SLOT: the host wrote WORD into block SLOT (4 KiB) at
+# 1 GiB of the scratch disk (one block per word, so a later word cannot
+# hide an earlier one; direct reads: the guest's page cache would keep the
+# old block).  Fails at once on 'stop' (a host step failed and said so); the
 # limit only guards against a host that never answers.
 mailbox_wait() {
     _i=0
     while [ $_i -lt 1500 ]; do
-        _w=$(dd if="$scratch" bs=4096 count=1 skip=262144 iflag=direct 2>/dev/null |
+        _w=$(dd if="$scratch" bs=4096 count=1 skip=$((262144 + $2)) iflag=direct 2>/dev/null |
              head -c 16 | tr -cd 'a-z')
         [ "$_w" = "$1" ] && return 0
+        [ "$_w" = stop ] && return 1
         sleep 0.2
         _i=$((_i + 1))
     done
@@ -57,7 +60,7 @@ if [ "$job" != throttle ]; then
     t_eq "data set written (4 MiB in 6 zones): failures" "$bad" 0
     t_run "flush the disk before the job starts (fsync of $DEV)" sync "$DEV"
     diag "ZT-JOB-WAIT start"
-    mailbox_wait go || bail "the host did not start its $job job"
+    mailbox_wait go 0 || bail "the host did not start its $job job"
     ok "the host started the $job job"
 fi
 
@@ -110,7 +113,7 @@ t_eq "zone reset during the $job job" "$(zstate $z)" em.0
 if [ "$job" != throttle ]; then
     t_run "flush the disk after the guest's I/O (fsync of $DEV)" sync "$DEV"
     diag "ZT-JOB-WAIT end"
-    mailbox_wait "done" || bail "the host did not end its $job job"
+    mailbox_wait "done" 1 || bail "the host did not end its $job job"
     ok "the host ended the $job job"
 fi
 # the data is still there after the job ended
