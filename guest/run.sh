@@ -74,6 +74,15 @@
 #   DISK_DEVICE, DISK_OBJECTS   the -device of the disk under test (default
 #             virtio-blk-pci,drive=drive1) and -object options it needs, e.g.
 #             iothreads (not for vm, which attaches the image as the spec does)
+#   HOST_HOOK  a host command (split at spaces) that acts on the running
+#             guest, e.g. "python3 guest/lib/job-hook.py backup": each boot
+#             (not shell, vm) gets a QMP socket (OUTDIR/qmp.sock); the
+#             command runs with 'during' appended while QEMU runs and with
+#             'after' once QEMU exited, with ZT_QMP, ZT_TAP_FILE (the TAP
+#             file, for the guest's markers), ZT_SCRATCH (the scratch disk,
+#             the guest's mailbox), ZT_IMAGE, ZT_QEMU_PID, OUTDIR and
+#             QEMU_IMG set; its 'ok - ' / 'not ok - ' lines become host
+#             results, other lines comments (outputs in OUTDIR/hook-*.out)
 #   MEM (1G), SMP (2), SCRATCH_SIZE (2G: f2fs needs that much with 64 MiB
 #             zones when the disk has no conventional zones)
 #
@@ -259,6 +268,12 @@ boot() {
         "${disk_args[@]}"
         -blockdev "node-name=scratch,driver=raw,file.driver=file,file.filename=${scratch//,/,,}"
         -device virtio-blk-pci,drive=scratch,serial=zt-scratch)
+    local hook=() hookpid=''
+    if [ -n "${HOST_HOOK:-}" ] && [ "$test" != shell ]; then
+        read -r -a hook <<<"$HOST_HOOK"
+        rm -f "$OUTDIR/qmp.sock" "$OUTDIR"/hook-*.out
+        cmd+=(-qmp "unix:$OUTDIR/qmp.sock,server=on,wait=off")
+    fi
     printf '%q ' "${cmd[@]}" >"$OUTDIR/qemu-cmdline"
     echo >>"$OUTDIR/qemu-cmdline"
     log "booting ($accel, zt.test=$test): console in $console"
@@ -278,6 +293,13 @@ boot() {
         if [ "$VERBOSE" = 1 ]; then
             tail -n +1 -f --pid=$pid "$console" &
             tailpid=$!
+        fi
+        if [ ${#hook[@]} -gt 0 ]; then
+            [ -n "$hookpid" ] && { wait "$hookpid" 2>/dev/null || true; }
+            env ZT_QMP="$OUTDIR/qmp.sock" ZT_TAP_FILE="$tap" ZT_SCRATCH="$scratch" \
+                ZT_IMAGE="$image" ZT_QEMU_PID="$pid" OUTDIR="$OUTDIR" QEMU_IMG="$QEMU_IMG" \
+                "${hook[@]}" during >"$OUTDIR/hook-during.out" 2>&1 </dev/null &
+            hookpid=$!
         fi
         while kill -0 $pid 2>/dev/null; do
             if [ $(($(date +%s) - t0)) -ge "$TIMEOUT" ]; then
@@ -325,7 +347,28 @@ boot() {
         tail -n 20 "$console" >&2
     fi
     evaluate "$tap" "$timed_out"
+    if [ ${#hook[@]} -gt 0 ]; then
+        # the hook ends when QEMU closes its QMP socket
+        wait "$hookpid" 2>/dev/null || true
+        env ZT_TAP_FILE="$tap" ZT_SCRATCH="$scratch" ZT_IMAGE="$image" OUTDIR="$OUTDIR" \
+            QEMU_IMG="$QEMU_IMG" "${hook[@]}" after >"$OUTDIR/hook-after.out" 2>&1 </dev/null || true
+        hook_results "$OUTDIR/hook-during.out" "$OUTDIR/hook-after.out"
+    fi
     log "boot took $boot_secs s"
+}
+
+# hook_results FILE...: the HOST_HOOK's lines as host results; a hook that
+# reported nothing is a failure
+hook_results() {
+    local line n=0
+    while IFS= read -r line; do
+        case $line in
+        "ok - "*) host_result ok "${line#ok - }"; n=$((n + 1)) ;;
+        "not ok - "*) host_result not_ok "${line#not ok - }"; n=$((n + 1)) ;;
+        *) echo "# hook: $line" ;;
+        esac
+    done < <(cat "$@" 2>/dev/null)
+    [ $n -gt 0 ] || host_result not_ok "HOST_HOOK ($HOST_HOOK) reported results"
 }
 
 extract_blocks() { # ZT-BEGIN NAME ... ZT-END NAME -> OUTDIR/NAME

@@ -29,6 +29,21 @@
 #                   verification in 4 zones on both CPUs while zones are
 #                   written, finished and reset (guest/tests/multiqueue.sh)
 #
+#   jobs-backup     block jobs under guest I/O (guest/tests/jobs.sh, host
+#   jobs-mirror     side guest/lib/job-hook.py over QMP): the guest writes
+#                   and flushes a data set, the host copies the image
+#                   (qemu-img convert -U) and starts blockdev-backup sync=full
+#                   at 64 KiB/s (or blockdev-mirror sync=full) to a plain qcow2
+#                   target; the guest resets the zones and runs fio
+#                   --zonemode=zbd with crc32c verify (a job across a zone
+#                   boundary, 4 libaio jobs) and zone commands while the job
+#                   runs; then the backup completes (target = the disk at
+#                   its start, qemu-img compare) or the READY mirror refuses
+#                   block-job-complete and is ended by block-job-cancel
+#                   (target = the disk after QEMU exited)
+#   jobs-throttle   the same guest I/O with the disk below a throttle node
+#                   (-blockdev driver=throttle, generous limits)
+#
 #   zoned-conv      zoned.sh on 768 MiB, 64 MiB zones of capacity 48 MiB, 2
 #                   conventional zones, max open 6 (f2fs needs 6), max active 8
 #
@@ -109,7 +124,7 @@ mkimg() {
 
 failed=0
 t_all=$(date +%s)
-for run in ${GUEST_RUNS:-zoned zoned-conv persist persist-crash fs-crash-btrfs fs-crash-f2fs multiqueue nvme-zoned nvme-persist-crash}; do
+for run in ${GUEST_RUNS:-zoned zoned-conv persist persist-crash fs-crash-btrfs fs-crash-f2fs multiqueue jobs-backup jobs-mirror jobs-throttle nvme-zoned nvme-persist-crash}; do
     start=$(date +%s)
     if ! img=$(mkimg "$run"); then
         echo "not ok - $run: qemu-img create"
@@ -155,6 +170,19 @@ for run in ${GUEST_RUNS:-zoned zoned-conv persist persist-crash fs-crash-btrfs f
         wrap=(DISK_OBJECTS="-object iothread,id=zt-io0 -object iothread,id=zt-io1"
               DISK_DEVICE='{"driver":"virtio-blk-pci","drive":"drive1","num-queues":4,"iothread-vq-mapping":[{"iothread":"zt-io0"},{"iothread":"zt-io1"}]}')
     fi
+    case $run in
+    jobs-backup | jobs-mirror)
+        script=script:$top/guest/tests/jobs.sh
+        wrap=(ZT_ARGS="zt.job=${run#jobs-}"
+              HOST_HOOK="python3 $top/guest/lib/job-hook.py ${run#jobs-}") ;;
+    jobs-throttle)
+        # limits far above what the guest does under TCG: the filter is in
+        # the path, it does not slow the test down
+        script=script:$top/guest/tests/jobs.sh
+        wrap=(ZT_ARGS="zt.job=throttle"
+              DISK_OBJECTS="-object throttle-group,id=zt-tg,x-bps-total=4294967296,x-iops-total=1000000 -blockdev driver=throttle,node-name=zt-thr,throttle-group=zt-tg,file=drive1"
+              DISK_DEVICE="virtio-blk-pci,drive=zt-thr") ;;
+    esac
     out=$(env "${wrap[@]}" OUTDIR="$top/.cache/guest/runs/$run" \
         "$top/guest/run.sh" "$img" "$script" 2>"$dir/$run.err")
     rc=$?
@@ -194,6 +222,15 @@ for run in ${GUEST_RUNS:-zoned zoned-conv persist persist-crash fs-crash-btrfs f
             failed=1
         fi ;;
     esac
+    if [ "$run" = jobs-throttle ]; then
+        if grep -q 'driver=throttle.,node-name=zt-thr.*virtio-blk-pci.,drive=zt-thr' \
+            "$top/.cache/guest/runs/$run/qemu-cmdline" 2>/dev/null; then
+            echo "ok - $run: host: the disk was attached through the throttle node zt-thr"
+        else
+            echo "not ok - $run: host: the disk was attached through the throttle node zt-thr"
+            failed=1
+        fi
+    fi
     if [ "$run" = multiqueue ]; then
         if grep -q 'iothread-vq-mapping.*zt-io0.*zt-io1' \
             "$top/.cache/guest/runs/$run/qemu-cmdline" 2>/dev/null; then
