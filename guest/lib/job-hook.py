@@ -237,23 +237,21 @@ def after(mode):
     if not (os.path.exists(target) and os.path.exists(ref)):
         result(False, "the %s left a target and a reference to compare" % mode)
         return
-    if mode == "backup":
-        rc, out = img("compare", "-f", "qcow2", "-F", "qcow2", ref, target)
-        result(rc == 0, "backup target identical to the disk at the job's start")
-        comment(out)
-        rc, out = img("compare", "-f", "qcow2", "-F", "qcow2", image, target)
-        result(rc == 1, "the disk at the end differs from the backup (the "
-               "guest rewrote zones during the job)")
-        comment(out)
-    else:
-        rc, out = img("compare", "-f", "qcow2", "-F", "qcow2", image, target)
-        result(rc == 0, "mirror target identical to the disk after QEMU exited")
-        comment(out)
-        rc, out = img("compare", "-f", "qcow2", "-F", "qcow2", image, ref)
-        result(rc == 1, "the disk at the end differs from the disk at the "
-               "job's start (the mirror copied the guest's writes)")
+    def compare(a, b, same, what):
+        rc, out = img("compare", "-f", "qcow2", "-F", "qcow2", a, b)
+        result(rc == (0 if same else 1), what)
         comment(out)
 
+    if mode == "backup":
+        compare(ref, target, True,
+                "backup target identical to the disk at the job's start")
+        compare(image, target, False, "the disk at the end differs from the "
+                "backup (the guest rewrote zones during the job)")
+    else:
+        compare(image, target, True,
+                "mirror target identical to the disk after QEMU exited")
+        compare(image, ref, False, "the disk at the end differs from the disk "
+                "at the job's start (the mirror copied the guest's writes)")
 
 def main():
     mode, phase = sys.argv[1], sys.argv[2]
