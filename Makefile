@@ -12,13 +12,17 @@
 #                   (VM_IMAGE=PATH for another image; commands on stdin)
 #   make install PREFIX=DIR   the patched programs and firmware into DIR
 #   make bench      benchmarks (bench/results-*.md): host, then guest
+#                   (QUICK=1: a short run that checks the scripts and the
+#                   format of the results, not a measurement)
+#   make bench-host   the host part only (qemu-img bench, large images,
+#                   zone operations; root)
 #   make bench-guest  the guest part only (fio in a Linux guest; QUICK=1)
 #   make clean      remove qemu/build and the caches (keeps qemu/)
 #   make distclean  also remove qemu/ (refuses when it has unexported work)
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
-.PHONY: all deps tree build demo check vm install bench bench-guest export status clean distclean
+.PHONY: all deps tree build demo check vm install bench bench-host bench-guest export status clean distclean
 
 all: build
 	scripts/demo.sh
@@ -50,6 +54,9 @@ install:
 bench: build
 	scripts/bench-host.py
 	scripts/bench-guest.py
+
+bench-host: build
+	scripts/bench-host.py
 
 bench-guest: build
 	scripts/bench-guest.py

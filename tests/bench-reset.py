@@ -16,7 +16,10 @@ clusters):
                 zone's 4096 clusters and dropping their refcounts (and, with
                 discard=unmap, punching them out of the image file)
     with discard=ignore (QEMU's default, though not qemu-io's) and with
-    discard=unmap;
+    discard=unmap; then the flush that makes the reset durable, timed on
+    its own: a qemu-io 'flush' right after the reset, from
+    qcow2_zoned_mgmt_done to a marker command after the flush (whatever
+    the reset left to the flush is counted there, not in the reset);
  2. qemu-img bench -w (O_DIRECT, 128 KiB, queue depth 8) over a whole
     zone: the zone just reset (its clusters freed, so they are allocated
     again; with discard=unmap they were also punched out of the image
@@ -54,31 +57,57 @@ def make_full_zone(path):
 
 
 def traced_reset(work, path, unmap):
-    """(total, store, flushes, release) in microseconds."""
+    """(total, store, flushes, release, flush after) in microseconds."""
     log = os.path.join(work, 'strace.log')
-    args = ['strace', '-f', '-ttt', '-T', '-e', 'trace=write,fdatasync',
-            '-o', log, QEMU_IO]
+    args = ['strace', '-f', '-ttt', '-T', '--seccomp-bpf',
+            '-e', 'trace=write,fdatasync', '-o', log, QEMU_IO]
     for e in EVENTS:
         args += ['--trace', e]
-    # explicit: qemu-io passes discards through by default
-    args += ['-c', 'zrs 0 256M', '--image-opts',
+    # explicit: qemu-io passes discards through by default.  MARK is not a
+    # qemu-io command: its error message (on stderr, unbuffered) marks the
+    # end of the flush.
+    args += ['-c', 'zrs 0 256M', '-c', 'flush', '-c', MARK, '--image-opts',
              'driver=qcow2,discard=%s,file.filename=%s' % (
                  'unmap' if unmap else 'ignore', path)]
-    subprocess.run(args, check=True, capture_output=True)
+    p = subprocess.run(args, capture_output=True, text=True)
+    check_marked(p, 1)
     t = {}
     syncs = []
+    mark = None
     with open(log) as f:
         for line in f:
             m = re.search(r'^\d+\s+([0-9.]+) write\(2, "(\w+) ', line)
             if m and m[2] in EVENTS:
                 t.setdefault(m[2], float(m[1]))
+            m = re.search(r'^\d+\s+([0-9.]+) write\(2, "command \\"%s'
+                          % MARK, line)
+            if m:
+                mark = float(m[1])
             m = re.search(r'^\d+\s+([0-9.]+) fdatasync\(.*<([0-9.]+)>$',
                           line)
             if m:
                 syncs.append((float(m[1]), float(m[2])))
     a, b, c = (t[e] for e in EVENTS)
     flushes = sum(d for s, d in syncs if a <= s <= b)
-    return (c - a) * 1e6, (b - a) * 1e6, flushes * 1e6, (c - b) * 1e6
+    return ((c - a) * 1e6, (b - a) * 1e6, flushes * 1e6, (c - b) * 1e6,
+            (mark - c) * 1e6)
+
+
+MARK = 'ztmark'
+
+
+def check_marked(p, nr_marks):
+    """qemu-io exits with 1 after MARK (not a command): anything else on
+    stderr than the trace events and the MARK messages is a failure."""
+    bad = [ln for ln in p.stderr.splitlines()
+           if not re.match(r'^(\d+@[0-9.]+:)?qcow2_\w+ ', ln) and
+           ln != 'command "%s" not found' % MARK and
+           not re.match(r'^command "%s\d*" not found$' % MARK, ln)]
+    marks = len(re.findall(r'^command "%s\d*" not found$' % MARK, p.stderr,
+                           re.M))
+    if bad or marks != nr_marks or 'failed' in p.stdout:
+        raise RuntimeError('qemu-io: %s' % ('\n'.join(bad) or p.stdout[-500:]
+                                            or 'missing marker'))
 
 
 def bench_write(path, offset):
@@ -121,8 +150,8 @@ def main():
           'repetitions, microseconds (median, spread):' % reps)
     print()
     print('| discard | total | store + flush | of which fdatasync | '
-          'release clusters |')
-    print('|---|---|---|---|---|')
+          'release clusters | flush after the reset |')
+    print('|---|---|---|---|---|---|')
     for mode, xs in res.items():
         cols = list(zip(*xs))
         print('| %s | %s |' % (mode, ' | '.join(

@@ -6,7 +6,8 @@
 # result per workload: "ok" when fio succeeded.
 #
 # Kernel parameters (set by the host script):
-#   zt.target    raw | qcow2 | zoned | nvme | nvmezq (label; nvme*: /dev/nvme0n1,
+#   zt.target    raw | qcow2 | zoned | zonedio1 | zonedio2 | nvme | nvmezq
+#                (label; nvme*: /dev/nvme0n1,
 #                otherwise the virtio disk with serial zt-bench)
 #   zt.loads     comma list of:
 #                seq128k  128 KiB sequential writes, QD8, one job, zt.seq_mib
@@ -14,6 +15,10 @@
 #                qd32     4 KiB sequential writes, QD32, 4 jobs, each
 #                         zt.qd32_mib MiB in its own zone (offset_increment =
 #                         zt.qd32_stride_mib), starting at zt.qd32_off_mib
+#                mq128k   128 KiB sequential writes, QD8, 4 jobs, each
+#                         zt.mq_mib MiB in its own zone (offset_increment =
+#                         zt.qd32_stride_mib), starting at zt.mq_off_mib
+#                         (for the iothread comparison: 4 jobs, 4 zones)
 #                zonefs   zonefs, 4 files of sequential zones starting at
 #                         zone zt.zfs_zone (never written before in this
 #                         boot), O_DIRECT 128 KiB writes, QD8 each,
@@ -63,6 +68,9 @@ for a in chunk_sectors nr_zones max_open_zones max_active_zones zone_append_max_
     max_sectors_kb max_hw_sectors_kb nr_requests scheduler logical_block_size; do
     diag "queue/$a: $(q $a)"
 done
+# the iothread targets have 4 virtqueues: blk-mq hardware queues
+# shellcheck disable=SC2012 # numeric directory names
+diag "queue/nr_hw_queues: $(ls /sys/block/$DEVNAME/mq 2>/dev/null | wc -l)"
 if [ "$zoned" != none ]; then
     zt_geometry
     zbd="--zonemode=zbd"
@@ -119,6 +127,12 @@ if want qd32; then
     runfio qd32 --name=qd32 --filename=$DEV $zbd --rw=write --bs=4k \
         --iodepth=32 --numjobs=4 --offset=${ZT_QD32_OFF_MIB:-2048}M \
         --offset_increment=${ZT_QD32_STRIDE_MIB:-64}M --size=${ZT_QD32_MIB:-64}M
+fi
+
+if want mq128k; then
+    runfio mq128k --name=mq128k --filename=$DEV $zbd --rw=write --bs=128k \
+        --iodepth=8 --numjobs=4 --offset=${ZT_MQ_OFF_MIB:-3072}M \
+        --offset_increment=${ZT_QD32_STRIDE_MIB:-64}M --size=${ZT_MQ_MIB:-64}M
 fi
 
 if want zonefs; then
