@@ -18,7 +18,7 @@ fi
 tree_ids=$(for c in $(git -C "$q" rev-list --reverse series-base..HEAD); do
                git -C "$q" show "$c" | git patch-id --stable | cut -d' ' -f1
            done)
-file_ids=$(for f in "$top"/patches/[0-9]*.patch; do
+file_ids=$(for f in $(ls "$top"/patches/[0-9]*.patch | grep -v -- -cover-letter.patch); do
                [ -e "$f" ] || continue
                git patch-id --stable <"$f" | cut -d' ' -f1
            done)
