@@ -71,6 +71,9 @@ import subprocess
 import sys
 import time
 
+import benchstats
+from benchstats import ratio_cell, verdict
+
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get('BUILD_DIR', os.path.join(TOP, 'qemu', 'build'))
 QEMU = os.environ.get('QEMU', os.path.join(BUILD, 'qemu-system-x86_64'))
@@ -377,31 +380,7 @@ def compare(by_target, a, b):
         return None
     rb = {s['rep']: s['mibs'] for s in by_target[b]}
     per = [s['mibs'] / rb[s['rep']] for s in by_target[a] if s['rep'] in rb]
-    return {'ratio': med(xa) / med(xb),
-            'per_rep_min': min(per) if per else None,
-            'per_rep_max': max(per) if per else None,
-            'overlap': min(xa) <= max(xb) and min(xb) <= max(xa)}
-
-
-def ratio_cell(c):
-    if c is None:
-        return '-'
-    if c['overlap']:
-        return 'no measurable difference'
-    if c['per_rep_min'] is None:
-        return f'{c["ratio"]:.2f}'
-    return (f'{c["ratio"]:.2f} ({c["per_rep_min"]:.2f}-'
-            f'{c["per_rep_max"]:.2f})')
-
-
-def verdict(c, goal):
-    if c['overlap']:
-        if c['ratio'] >= goal:
-            return 'holds (no measurable difference)'
-        return (f'inconclusive (ranges overlap; ratio of medians '
-                f'{c["ratio"]:.2f})')
-    return ('holds' if c['ratio'] >= goal else 'MISSED') + \
-        f' ({c["ratio"]:.3f})'
+    return benchstats.comparison(xa, xb, per)
 
 
 def plot(summary, loads, targets, png, accel):

@@ -67,6 +67,9 @@ import subprocess
 import sys
 import time
 
+import benchstats
+from benchstats import ratio_cell, verdict
+
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get('BUILD_DIR', os.path.join(TOP, 'qemu', 'build'))
 QEMU_IMG = os.path.join(BUILD, 'qemu-img')
@@ -129,10 +132,6 @@ def med(xs):
 def rng_str(xs, digits=0):
     return (f'{med(xs):.{digits}f} ({min(xs):.{digits}f}-'
             f'{max(xs):.{digits}f})')
-
-
-def overlap(a, b):
-    return min(a) <= max(b) and min(b) <= max(a)
 
 
 # ---------------------------------------------------------------------------
@@ -227,25 +226,7 @@ def compare(mibs, w, a, b):
     """Ratio a/b of one workload: medians, per-repetition ratios, overlap."""
     xa, xb = mibs[w, a], mibs[w, b]
     per_rep = [x / y for x, y in zip(xa, xb)]
-    return {'ratio': med(xa) / med(xb), 'per_rep_min': min(per_rep),
-            'per_rep_max': max(per_rep), 'overlap': overlap(xa, xb)}
-
-
-def ratio_cell(c):
-    if c['overlap']:
-        return 'no measurable difference'
-    return (f'{c["ratio"]:.2f} ({c["per_rep_min"]:.2f}-'
-            f'{c["per_rep_max"]:.2f})')
-
-
-def verdict(c, target):
-    if c['overlap']:
-        if c['ratio'] >= target:
-            return 'holds (no measurable difference)'
-        return (f'inconclusive (ranges overlap; ratio of medians '
-                f'{c["ratio"]:.2f})')
-    return ('holds' if c['ratio'] >= target else 'MISSED') + \
-        f' ({c["ratio"]:.3f})'
+    return benchstats.comparison(xa, xb, per_rep)
 
 
 # ---------------------------------------------------------------------------
@@ -576,12 +557,9 @@ def main():
           lrow(f'plain-{BIG}', 'plain qcow2, 64 GiB'),
           lrow(f'plain-{SMALL}', 'plain qcow2, 256 MiB'), '']
 
-    def lcomp(a, b):
-        xa, xb = a, b
-        per = [x / y for x, y in zip(xa, xb)]
-        c = {'ratio': med(xa) / med(xb), 'per_rep_min': min(per),
-             'per_rep_max': max(per), 'overlap': overlap(xa, xb)}
-        return c
+    def lcomp(xa, xb):
+        return benchstats.comparison(xa, xb,
+                                     [x / y for x, y in zip(xa, xb)])
     wsum = {k: [w + f for w, f in zip(ws[k], fs[k])] for k in ws}
     lc = {'zoned writes': lcomp(ws[f'zoned-{SMALL}'], ws[f'zoned-{BIG}']),
           'zoned writes + flush': lcomp(wsum[f'zoned-{SMALL}'],
