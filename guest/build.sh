@@ -177,40 +177,6 @@ else
       for p in "${!ver_of[@]}"; do echo "$p ${ver_of[$p]}"; done | sort; } >"$resolved"
 fi
 
-# the inputs of this build, for the up-to-date check and versions.txt
-pkglist=$( { echo "$kernel_pkg=$kernel_ver"
-             for p in "${!ver_of[@]}"; do echo "$p=${ver_of[$p]}"; done; } | sort)
-# The initramfs is two concatenated archives (Linux unpacks one after the
-# other): the base (kernel modules, tools, libraries), rebuilt when the
-# packages or this script change, and the harness (init, lib/, tests/),
-# rebuilt in a second when a test changes.
-base_stamp=$( { echo "$pkglist"; echo "COMPRESS=$COMPRESS"; cat "$0"; } |
-              sha256sum | cut -d' ' -f1)
-harness_files=("$here/init" "$here"/lib/*.sh "$here/lib/mkzonefs" "$here"/tests/*.sh)
-harness_stamp=$(cat "${harness_files[@]}" | sha256sum | cut -d' ' -f1)
-base_ok=0
-if [ $force = 0 ] && [ -f "$out/base.stamp" ] && [ "$(cat "$out/base.stamp")" = "$base_stamp" ] &&
-   [ -s "$out/vmlinuz" ] && [ -s "$out/base.cpio.gz" ]; then
-    base_ok=1
-    if [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$base_stamp.$harness_stamp" ] &&
-       [ -s "$out/initramfs.cpio.gz" ] && { [ "$ZBD" != 1 ] || zbd_current; }; then
-        log "up to date ($(cat "$out/kernel-release"), $out)"
-        exit 0
-    fi
-fi
-
-compress() { # compress FILE: FILE.gz (gzip or zstd data, as COMPRESS says)
-    case $COMPRESS in
-    gzip) gzip -n -6 -f "$1" ;;
-    zstd) zstd -q -19 -T0 --rm -f "$1" -o "$1.gz" ;;
-    esac
-}
-
-mkcpio() { # mkcpio DIR OUT: newc archive of DIR, sorted, for reproducibility
-    (cd "$1" && find . -mindepth 1 | sort |
-        "$busybox" cpio -o -H newc 2>/dev/null) >"$2"
-}
-
 # fio's t/zbd suite, from the source package of the guest's fio
 zbd_stamp() {
     { echo "fio ${ver_of[fio]}"; cat "$0"; } | sha256sum | cut -d' ' -f1
@@ -254,6 +220,40 @@ build_zbd() {
     fi
     cat "$out/initramfs.cpio.gz" "$out/zbd.cpio.gz" >"$out/initramfs-zbd.cpio.gz.new"
     mv "$out/initramfs-zbd.cpio.gz.new" "$out/initramfs-zbd.cpio.gz"
+}
+
+# the inputs of this build, for the up-to-date check and versions.txt
+pkglist=$( { echo "$kernel_pkg=$kernel_ver"
+             for p in "${!ver_of[@]}"; do echo "$p=${ver_of[$p]}"; done; } | sort)
+# The initramfs is two concatenated archives (Linux unpacks one after the
+# other): the base (kernel modules, tools, libraries), rebuilt when the
+# packages or this script change, and the harness (init, lib/, tests/),
+# rebuilt in a second when a test changes.
+base_stamp=$( { echo "$pkglist"; echo "COMPRESS=$COMPRESS"; cat "$0"; } |
+              sha256sum | cut -d' ' -f1)
+harness_files=("$here/init" "$here"/lib/*.sh "$here/lib/mkzonefs" "$here"/tests/*.sh)
+harness_stamp=$(cat "${harness_files[@]}" | sha256sum | cut -d' ' -f1)
+base_ok=0
+if [ $force = 0 ] && [ -f "$out/base.stamp" ] && [ "$(cat "$out/base.stamp")" = "$base_stamp" ] &&
+   [ -s "$out/vmlinuz" ] && [ -s "$out/base.cpio.gz" ]; then
+    base_ok=1
+    if [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$base_stamp.$harness_stamp" ] &&
+       [ -s "$out/initramfs.cpio.gz" ] && { [ "$ZBD" != 1 ] || zbd_current; }; then
+        log "up to date ($(cat "$out/kernel-release"), $out)"
+        exit 0
+    fi
+fi
+
+compress() { # compress FILE: FILE.gz (gzip or zstd data, as COMPRESS says)
+    case $COMPRESS in
+    gzip) gzip -n -6 -f "$1" ;;
+    zstd) zstd -q -19 -T0 --rm -f "$1" -o "$1.gz" ;;
+    esac
+}
+
+mkcpio() { # mkcpio DIR OUT: newc archive of DIR, sorted, for reproducibility
+    (cd "$1" && find . -mindepth 1 | sort |
+        "$busybox" cpio -o -H newc 2>/dev/null) >"$2"
 }
 
 build_harness() {

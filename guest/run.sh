@@ -31,7 +31,9 @@
 #                            test case, the failing cases' logs handed back
 #                            (OUTDIR/zbd-log.N); zt.zbd_tests=N,M,... runs
 #                            only those, zt.zbd_opts=-w,-o,8 adds options
-#                            (TIMEOUT defaults to 3600 s under TCG)
+#                            (TIMEOUT defaults to 3600 s under TCG);
+#                            IMAGE 'none' with zt.zbd_nullb=512:2:2:4096 runs
+#                            it on a zoned null_blk device in the guest
 #           script:FILE      FILE (busybox sh) runs in the guest with the TAP
 #                            and zone helpers (see tests/script.sh)
 #           shell            an interactive shell in the guest (harness view:
@@ -148,8 +150,8 @@ if [ "$image" != none ]; then
     [ -f "$image" ] || die "no image '$image'"
     image=$(realpath "$image")
 elif [ "$script" != selftest ] && [ "$script" != shell ] && [ "$script" != script ] &&
-     [ "$script" != vm ]; then
-    die "IMAGE 'none' only goes with selftest, script:FILE, shell or vm"
+     [ "$script" != vm ] && [ "$script" != zbd ]; then
+    die "IMAGE 'none' only goes with selftest, script:FILE, shell, vm or zbd (zt.zbd_nullb)"
 fi
 case $script in
 persist-write | persist-check) OUTDIR=${OUTDIR:-$cache/runs/persist-split} ;;

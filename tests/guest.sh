@@ -66,7 +66,7 @@
 #                   node after an open, close or finish equalled its own
 #                   copy, and that no write failed.
 #
-#   zbd-qcow2       (not by default: tens of minutes each) fio's own t/zbd
+#   zbd-qcow2       (not by default: about 4.5 min each) fio's own t/zbd
 #   zbd-stock       suite (guest/tests/zbd.sh, test-zbd-support from
 #                   Debian's fio 3.33 source package) on an NVMe zoned
 #                   namespace: over a zoned qcow2 (zbd-qcow2: geometry from

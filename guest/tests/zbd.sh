@@ -8,6 +8,9 @@
 #
 #   zt.zbd_tests=N,M,...   run only these test cases (-t N for each)
 #   zt.zbd_opts=-w,-o,8    options for test-zbd-support (commas -> spaces)
+#   zt.zbd_nullb=SIZE:ZONE:CAP:BS   run on a zoned, memory-backed null_blk
+#                          device made here instead (MiB, MiB, MiB, bytes;
+#                          the suite's own reference target), e.g. 512:2:2:4096
 # shellcheck shell=sh
 # shellcheck disable=SC1091,SC2086 # installed paths; word splitting wanted
 
@@ -25,6 +28,21 @@ done
 for f in stdin:0 stdout:1 stderr:2; do
     [ -e "/dev/${f%:*}" ] || ln -s "/proc/self/fd/${f#*:}" "/dev/${f%:*}"
 done
+if [ -n "${ZT_ZBD_NULLB:-}" ]; then
+    nb=/sys/kernel/config/nullb/nullb0
+    nb_size=$(echo "$ZT_ZBD_NULLB" | cut -d: -f1)
+    nb_zone=$(echo "$ZT_ZBD_NULLB" | cut -d: -f2)
+    nb_cap=$(echo "$ZT_ZBD_NULLB" | cut -d: -f3)
+    nb_bs=$(echo "$ZT_ZBD_NULLB" | cut -d: -f4)
+    [ -d /sys/kernel/config/nullb ] || bail "null_blk configfs is not available"
+    mkdir "$nb" || bail "cannot make $nb"
+    for a in size:"$nb_size" blocksize:"$nb_bs" memory_backed:1 completion_nsec:0 \
+             zoned:1 zone_size:"$nb_zone" zone_capacity:"$nb_cap" power:1; do
+        echo "${a#*:}" >"$nb/${a%%:*}" || bail "null_blk: cannot set ${a%%:*}=${a#*:}"
+    done
+    sleep 1
+    ZT_DEV=nullb0
+fi
 zt_find_dev || bail "no disk under test (zt.dev=${ZT_DEV:-})"
 
 diag "disk under test: $DEV ($(cat /sys/block/$DEVNAME/device/model 2>/dev/null | sed 's/ *$//'))"
