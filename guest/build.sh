@@ -16,9 +16,15 @@
 #   BTRFS_SUITE  suite for btrfs-progs (default bookworm-backports: 6.14 knows
 #                zoned mode better than bookworm's 6.2; empty = default suite)
 #   COMPRESS     gzip (default) or zstd for the initramfs
+#   ZBD=1        also build initramfs-zbd.cpio.gz: the initramfs plus fio's
+#                t/zbd test suite (test-zbd-support, functions) from Debian's
+#                source package of the guest's fio ('apt-get source', which
+#                needs bookworm's deb-src: scripts/deps.sh adds it), run by
+#                'guest/run.sh IMAGE zbd' under the guest's bash and GNU grep
 #
 # Outputs (in .cache/guest/out/): vmlinuz, initramfs.cpio.gz (= base.cpio.gz
-# + harness.cpio.gz), versions.txt, kernel-release.
+# + harness.cpio.gz), versions.txt, kernel-release; with ZBD=1 also
+# zbd.cpio.gz and initramfs-zbd.cpio.gz (= initramfs.cpio.gz + zbd.cpio.gz).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -32,6 +38,7 @@ force=0
 
 BTRFS_SUITE=${BTRFS_SUITE-bookworm-backports}
 COMPRESS=${COMPRESS:-gzip}
+ZBD=${ZBD:-0}
 export LC_ALL=C
 
 log() { echo "guest/build.sh: $*" >&2; }
@@ -122,6 +129,9 @@ declare -A suite_of=(
     [util-linux]=''
     [fio]=''
     [f2fs-tools]=''
+    [bash]=''
+    [grep]=''
+    [coreutils]=''
     [btrfs-progs]="$BTRFS_SUITE"
 )
 
@@ -167,6 +177,51 @@ else
       for p in "${!ver_of[@]}"; do echo "$p ${ver_of[$p]}"; done | sort; } >"$resolved"
 fi
 
+# fio's t/zbd suite, from the source package of the guest's fio
+zbd_stamp() {
+    { echo "fio ${ver_of[fio]}"; cat "$0"; } | sha256sum | cut -d' ' -f1
+}
+zbd_current() {
+    [ -f "$out/zbd.stamp" ] && [ "$(cat "$out/zbd.stamp")" = "$(zbd_stamp)" ] &&
+        [ -s "$out/zbd.cpio.gz" ] && [ "$out/initramfs-zbd.cpio.gz" -nt "$out/initramfs.cpio.gz" ]
+}
+build_zbd() {
+    local v=${ver_of[fio]} src=$cache/src z=$cache/zbd-root d
+    if [ ! -f "$out/zbd.stamp" ] || [ "$(cat "$out/zbd.stamp")" != "$(zbd_stamp)" ] ||
+       [ ! -s "$out/zbd.cpio.gz" ]; then
+        mkdir -p "$src"
+        d=$src/fio-${v%-*}
+        if [ ! -f "$d/.done" ]; then
+            log "fetching the source package fio=$v (fio's t/zbd)"
+            (cd "$src" && apt-get source --download-only -q=2 \
+                -o APT::Sandbox::User=root "fio=$v") ||
+                die "apt-get source fio=$v failed: it needs bookworm's deb-src (scripts/deps.sh adds it, then apt-get update)"
+            rm -rf "$d"
+            (cd "$src" && dpkg-source -q -x "fio_${v#*:}.dsc" "fio-${v%-*}") >&2 ||
+                die "dpkg-source -x fio_${v#*:}.dsc failed"
+            touch "$d/.done"
+        fi
+        if [ ! -f "$d/t/zbd/test-zbd-support" ] || [ ! -f "$d/t/zbd/functions" ]; then
+            die "t/zbd/test-zbd-support or t/zbd/functions missing in fio=$v"
+        fi
+        rm -rf "$z"
+        # test-zbd-support runs $(dirname $0)/../../fio and writes its logs
+        # beside itself: a writable copy under /usr/share/zt/fio
+        mkdir -p "$z/usr/share/zt/fio/t/zbd"
+        install -m 755 "$d/t/zbd/test-zbd-support" "$z/usr/share/zt/fio/t/zbd/"
+        install -m 644 "$d/t/zbd/functions" "$z/usr/share/zt/fio/t/zbd/"
+        ln -s /usr/bin/fio "$z/usr/share/zt/fio/fio"
+        echo "t/zbd: fio $v source package (test-zbd-support $(sha256sum \
+            "$d/t/zbd/test-zbd-support" | cut -c1-12), functions $(sha256sum \
+            "$d/t/zbd/functions" | cut -c1-12))" >"$z/usr/share/zt/fio/VERSION"
+        mkcpio "$z" "$out/zbd.cpio"
+        compress "$out/zbd.cpio"
+        zbd_stamp >"$out/zbd.stamp"
+    fi
+    cat "$out/initramfs.cpio.gz" "$out/zbd.cpio.gz" >"$out/initramfs-zbd.cpio.gz.new"
+    mv "$out/initramfs-zbd.cpio.gz.new" "$out/initramfs-zbd.cpio.gz"
+}
+
 # the inputs of this build, for the up-to-date check and versions.txt
 pkglist=$( { echo "$kernel_pkg=$kernel_ver"
              for p in "${!ver_of[@]}"; do echo "$p=${ver_of[$p]}"; done; } | sort)
@@ -183,7 +238,7 @@ if [ $force = 0 ] && [ -f "$out/base.stamp" ] && [ "$(cat "$out/base.stamp")" = 
    [ -s "$out/vmlinuz" ] && [ -s "$out/base.cpio.gz" ]; then
     base_ok=1
     if [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$base_stamp.$harness_stamp" ] &&
-       [ -s "$out/initramfs.cpio.gz" ]; then
+       [ -s "$out/initramfs.cpio.gz" ] && { [ "$ZBD" != 1 ] || zbd_current; }; then
         log "up to date ($(cat "$out/kernel-release"), $out)"
         exit 0
     fi
@@ -214,6 +269,7 @@ build_harness() {
     cat "$out/base.cpio.gz" "$out/harness.cpio.gz" >"$out/initramfs.cpio.gz.new"
     mv "$out/initramfs.cpio.gz.new" "$out/initramfs.cpio.gz"
     echo "$base_stamp.$harness_stamp" >"$out/stamp"
+    if [ "$ZBD" = 1 ]; then build_zbd; fi
 }
 
 if [ $base_ok = 1 ]; then
@@ -342,17 +398,24 @@ bins=(
     fio:usr/bin/fio
     btrfs-progs:bin/btrfs btrfs-progs:sbin/mkfs.btrfs
     f2fs-tools:sbin/mkfs.f2fs f2fs-tools:sbin/fsck.f2fs f2fs-tools:sbin/dump.f2fs
+    bash:bin/bash
+    # GNU grep and timeout off PATH (the tests use busybox's): fio's t/zbd
+    # needs grep -P and timeout -v
+    grep:bin/grep:usr/lib/zt/gnu coreutils:usr/bin/timeout:usr/lib/zt/gnu
 )
 elfs=()
 for b in "${bins[@]}"; do
     p=${b%%:*}
     rel=${b#*:}
+    dest=
+    case $rel in *:*) dest=${rel#*:}; rel=${rel%%:*} ;; esac
     src=
     for cand in "${tree[$p]}/$rel" "${tree[$p]}/usr/$rel"; do
         [ -e "$cand" ] && { src=$cand; break; }
     done
     [ -n "$src" ] || die "$rel not found in $p"
-    dir=usr/$(dirname "${rel#usr/}")
+    dir=${dest:-usr/$(dirname "${rel#usr/}")}
+    mkdir -p "$root/$dir"
     cp -L "$src" "$root/$dir/"
     elfs+=("$root/$dir/$(basename "$rel")")
 done
@@ -457,6 +520,9 @@ cp "$kx/boot/vmlinuz-$kver" "$out/vmlinuz.new"
     echo "busybox: $("$busybox" 2>&1 | head -n 1)"
     echo "blkzone: $(runx "$root/usr/sbin/blkzone" --version 2>&1)"
     echo "fio: $(runx "$root/usr/bin/fio" --version 2>&1)"
+    echo "bash: $(runx "$root/usr/bin/bash" --version 2>&1 | head -n 1)"
+    echo "GNU grep (fio's t/zbd only): $(runx "$root/usr/lib/zt/gnu/grep" --version 2>&1 | head -n 1)"
+    echo "GNU timeout (fio's t/zbd only): $(runx "$root/usr/lib/zt/gnu/timeout" --version 2>&1 | head -n 1)"
     echo "mkfs.btrfs: $(runx "$root/usr/sbin/mkfs.btrfs" --version 2>&1 | head -n 1)"
     echo "mkfs.f2fs: $(runx "$root/usr/sbin/mkfs.f2fs" -V 2>&1 | head -n 1)"
     echo "mkzonefs: harness script (zonefs-tools is not in Debian 12)"

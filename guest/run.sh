@@ -25,6 +25,15 @@
 #                            4 conventional zones, max open 8, max active 12)
 #           selftest         zoned.sh on a zoned null_blk device inside the
 #                            guest (IMAGE may be 'none'): checks the harness
+#           zbd              fio's own t/zbd suite (test-zbd-support, from
+#                            Debian's fio source package: guest/build.sh
+#                            ZBD=1) on the disk under test, one TAP line per
+#                            test case, the failing cases' logs handed back
+#                            (OUTDIR/zbd-log.N); zt.zbd_tests=N,M,... runs
+#                            only those, zt.zbd_opts=-w,-o,8 adds options
+#                            (TIMEOUT defaults to 3600 s under TCG);
+#                            IMAGE 'none' with zt.zbd_nullb=512:2:2:4096 runs
+#                            it on a zoned null_blk device in the guest
 #           script:FILE      FILE (busybox sh) runs in the guest with the TAP
 #                            and zone helpers (see tests/script.sh)
 #           shell            an interactive shell in the guest (harness view:
@@ -71,6 +80,11 @@
 #             image as QEMU left it is checked first (qemu-img check, zone
 #             report), then the rest of the run uses the rebuilt one
 #   QEMU_IO, QEMU_IMG   host tools for the comparisons (default qemu/build)
+#   DISK_BLOCKDEV  the -blockdev of the disk under test instead of the
+#             qcow2 node over IMAGE (node-name drive1 all the same), e.g. a
+#             raw file for stock NVMe ZNS emulation; no geometry is then read
+#             from IMAGE (give zt.* values in ZT_ARGS) and no host-side
+#             comparison with the image is made
 #   DISK_DEVICE, DISK_OBJECTS   the -device of the disk under test (default
 #             virtio-blk-pci,drive=drive1) and -object options it needs, e.g.
 #             iothreads (not for vm, which attaches the image as the spec does)
@@ -123,7 +137,7 @@ image=$1
 script=${2:-zoned}
 user_script=
 case $script in
-zoned | persist | persist-crash | persist-noflush | persist-write | persist-check | selftest | shell | vm) ;;
+zoned | persist | persist-crash | persist-noflush | persist-write | persist-check | selftest | shell | vm | zbd) ;;
 fs-crash | fs-crash-btrfs | fs-crash-f2fs) [ "$script" = fs-crash ] && script="fs-crash-btrfs" ;;
 script:*)
     user_script=$(realpath "${script#script:}")
@@ -136,8 +150,8 @@ if [ "$image" != none ]; then
     [ -f "$image" ] || die "no image '$image'"
     image=$(realpath "$image")
 elif [ "$script" != selftest ] && [ "$script" != shell ] && [ "$script" != script ] &&
-     [ "$script" != vm ]; then
-    die "IMAGE 'none' only goes with selftest, script:FILE, shell or vm"
+     [ "$script" != vm ] && [ "$script" != zbd ]; then
+    die "IMAGE 'none' only goes with selftest, script:FILE, shell, vm or zbd (zt.zbd_nullb)"
 fi
 case $script in
 persist-write | persist-check) OUTDIR=${OUTDIR:-$cache/runs/persist-split} ;;
@@ -159,11 +173,14 @@ if [ "$script" = vm ]; then
         echo "vm: preparing the guest kernel and initramfs from Debian's packages (once; about 90 s)"
     "$here/build.sh" >"$OUTDIR/build.log" 2>&1 ||
         { tail -n 20 "$OUTDIR/build.log" >&2; die "guest/build.sh failed"; }
+elif [ "$script" = zbd ]; then
+    ZBD=1 "$here/build.sh"
 else
     "$here/build.sh"
 fi
 kernel=$cache/out/vmlinuz
 initrd=$cache/out/initramfs.cpio.gz
+[ "$script" = zbd ] && initrd=$cache/out/initramfs-zbd.cpio.gz
 
 # ---------------------------------------------------------------------------
 # Accelerator: KVM only if it really runs a guest.  /dev/kvm can be present
@@ -219,6 +236,7 @@ if [ "$accel" = kvm ]; then
     TIMEOUT=${TIMEOUT:-240}
 else
     accel_args=(-accel tcg -cpu max)
+    [ "$script" = zbd ] && TIMEOUT=${TIMEOUT:-3600}
     TIMEOUT=${TIMEOUT:-600}
 fi
 
@@ -226,7 +244,7 @@ fi
 # Expected geometry, straight from the image file
 # (not for vm: the guest reports what it sees, whatever the image is)
 geometry=
-if [ "$image" != none ] && [ "$script" != vm ]; then
+if [ "$image" != none ] && [ "$script" != vm ] && [ -z "${DISK_BLOCKDEV:-}" ]; then
     geometry=$(python3 "$here/lib/qcow2-zone-info.py" "$image") ||
         die "cannot read the qcow2 header of $image"
 fi
@@ -252,6 +270,7 @@ boot() {
         # shellcheck disable=SC2054 # commas belong to QEMU's option syntax
         disk_args=(-blockdev "node-name=drive1,driver=qcow2,file.driver=file,file.filename=${image//,/,,}"
                    "${disk_objects[@]}" -device "$DISK_DEVICE")
+        [ -n "${DISK_BLOCKDEV:-}" ] && disk_args[1]=$DISK_BLOCKDEV
         if [ -n "$disk_log" ]; then
             # shellcheck disable=SC2054
             disk_args[1]="node-name=drive1,driver=qcow2,file.driver=blklogwrites,file.file.driver=file,file.file.filename=${image//,/,,},file.log.driver=file,file.log.filename=${disk_log//,/,,}"
@@ -585,6 +604,10 @@ zoned)
     ;;
 selftest)
     boot selftest ""
+    rc=$rc_boot
+    ;;
+zbd)
+    boot zbd "$geometry"
     rc=$rc_boot
     ;;
 script)

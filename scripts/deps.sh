@@ -17,6 +17,7 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 bp_file=/etc/apt/sources.list.d/zoned-qcow2-backports.sources
+src_file=/etc/apt/sources.list.d/zoned-qcow2-bookworm-src.sources
 
 . "$(dirname "$0")/apt-mirror.sh"
 
@@ -37,6 +38,23 @@ Components: main
 Signed-By: $key
 EOF
     rm -f /var/lib/apt/zoned-qcow2-updated
+fi
+# bookworm's sources (deb-src) for guest/build-zbd.sh: fio's t/zbd suite
+# comes from the source package of the fio the guest runs
+if [ ! -f "$src_file" ]; then
+    read -r uri key < <(apt_bookworm_mirror | head -n 1) || true
+    if [ -n "${uri:-}" ]; then
+        key=${key:-/usr/share/keyrings/debian-archive-keyring.gpg}
+        echo "deps.sh: adding bookworm's deb-src from the configured mirror"
+        cat >"$src_file" <<EOF
+Types: deb-src
+URIs: $uri
+Suites: bookworm
+Components: main
+Signed-By: $key
+EOF
+        rm -f /var/lib/apt/zoned-qcow2-updated
+    fi
 fi
 
 # 'apt-get update' once per day at most, and always after a sources change.

@@ -66,8 +66,23 @@
 #                   node after an open, close or finish equalled its own
 #                   copy, and that no write failed.
 #
-# GUEST_RUNS (default: all of the above but zoned-4g) picks runs, e.g.
-# GUEST_RUNS="zoned fs-crash-f2fs zoned-4g".
+#   zbd-qcow2       (not by default: about 4.5 min each) fio's own t/zbd
+#   zbd-stock       suite (guest/tests/zbd.sh, test-zbd-support from
+#                   Debian's fio 3.33 source package) on an NVMe zoned
+#                   namespace: over a zoned qcow2 (zbd-qcow2: geometry from
+#                   the image, no zoned.* property) or QEMU's stock NVMe ZNS
+#                   emulation over a raw file made with preallocation=full
+#                   (zbd-stock: zoned.zone_size/zone_capacity/max_open/
+#                   max_active and the controller's zoned.zasl), the same
+#                   geometry on both: ZBD_SIZE (512M), ZBD_ZONE (2M),
+#                   ZBD_CAP (= ZBD_ZONE), ZBD_OPEN and ZBD_ACTIVE (0: no
+#                   limit), ZBD_LBA (4096), appends of 64 KiB; zt.zbd_tests
+#                   and zt.zbd_opts in ZT_ARGS pick cases and options (see
+#                   guest/tests/zbd.sh)
+#
+# GUEST_RUNS (default: all of the above but zoned-4g, nvme-persist,
+# nvme-4g and zbd-*) picks runs, e.g.
+# GUEST_RUNS="zoned fs-crash-f2fs zoned-4g", GUEST_RUNS="zbd-qcow2 zbd-stock".
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -83,10 +98,30 @@ if ! "$top/guest/build.sh" >"$dir/build.log" 2>&1; then
 fi
 sed -n 's/^/# /p' "$top/.cache/guest/out/versions.txt" 2>/dev/null | head -n 8
 
+# the t/zbd runs' geometry (bytes; both namespaces)
+ZBD_SIZE=${ZBD_SIZE:-512M}
+ZBD_ZONE=${ZBD_ZONE:-2M}
+ZBD_CAP=${ZBD_CAP:-$ZBD_ZONE}
+ZBD_OPEN=${ZBD_OPEN:-0}
+ZBD_ACTIVE=${ZBD_ACTIVE:-0}
+ZBD_LBA=${ZBD_LBA:-4096}
+ZBD_APPEND=65536 # = NVMe zasl 4 (4 KiB pages)
+
 # mkimg RUN: a fresh image for RUN; prints its path
 mkimg() {
     local img opts
     case $1 in
+    zbd-stock)
+        img=$dir/zbd-stock.raw
+        rm -f "$img"
+        "$b/qemu-img" create -q -f raw -o preallocation=full "$img" "$ZBD_SIZE" >&2 &&
+            echo "$img"
+        return ;;
+    zbd-qcow2)
+        img=$dir/zbd.qcow2
+        opts=(-o size="$ZBD_SIZE" -o zone.size="$ZBD_ZONE" -o zone.capacity="$ZBD_CAP"
+              -o zone.max_append_bytes="$ZBD_APPEND"
+              -o zone.max_open_zones="$ZBD_OPEN" -o zone.max_active_zones="$ZBD_ACTIVE") ;;
     zoned-conv)
         # conventional zones and capacity < size: the reported capacity,
         # zeros in [capacity, size), finish to capacity, conventional zone
@@ -162,6 +197,22 @@ for run in ${GUEST_RUNS:-zoned zoned-conv persist persist-crash fs-crash-btrfs f
         wrap=(DISK_OBJECTS="-device nvme,id=zt-nvme,serial=zt-nvme -trace enable=pci_nvme_zoned_node_adopt -trace enable=pci_nvme_err_aio -trace file=$top/.cache/guest/runs/$run/nvme.trace"
               DISK_DEVICE="nvme-ns,drive=drive1,bus=zt-nvme,nsid=1,zoned=true"
               ZT_ARGS="zt.dev=nvme0n1 $only ${ZT_ARGS:-}") ;;
+    esac
+    case $run in
+    zbd-*)
+        # one NVMe controller, one zoned namespace of ZBD_LBA-byte blocks
+        script=zbd
+        lba="logical_block_size=$ZBD_LBA,physical_block_size=$ZBD_LBA"
+        if [ "$run" = zbd-stock ]; then
+            # shellcheck disable=SC2054
+            wrap=(DISK_BLOCKDEV="node-name=drive1,driver=raw,file.driver=file,file.filename=$img"
+                  DISK_OBJECTS="-device nvme,id=zt-nvme,serial=zt-nvme,zoned.zasl=4 ${ZBD_TRACE:-}"
+                  DISK_DEVICE="nvme-ns,drive=drive1,bus=zt-nvme,nsid=1,$lba,zoned=true,zoned.zone_size=$ZBD_ZONE,zoned.zone_capacity=$ZBD_CAP,zoned.max_open=$ZBD_OPEN,zoned.max_active=$ZBD_ACTIVE")
+        else
+            wrap=(DISK_OBJECTS="-device nvme,id=zt-nvme,serial=zt-nvme ${ZBD_TRACE:-}"
+                  DISK_DEVICE="nvme-ns,drive=drive1,bus=zt-nvme,nsid=1,$lba,zoned=true")
+        fi
+        wrap+=(ZT_ARGS="zt.dev=nvme0n1 ${ZT_ARGS:-}") ;;
     esac
     if [ "$run" = multiqueue ]; then
         # 4 virtqueues over 2 iothreads: requests reach the node from two
