@@ -95,6 +95,69 @@ def traced_reset(work, path, unmap):
 
 MARK = 'ztmark'
 
+# Entry probes (uprobes, perf probe -x QEMU_IO): no strace, so no cost per
+# system call.  qemu_fdatasync() is an ordinary function (it runs in a
+# thread-pool worker), so it also gets a return probe; the coroutine
+# functions get entry probes only (a return probe would follow the
+# coroutine's stack switch).
+PROBES = ['qcow2_zoned_co_mgmt', 'qcow2_cluster_discard', 'bdrv_co_flush',
+          'qemu_fdatasync', 'qemu_fdatasync%return']
+
+
+def add_probes():
+    """Set the uprobes up; False if perf cannot (then traced_reset())."""
+    if not shutil.which('perf'):
+        return False
+    del_probes()
+    args = ['perf', 'probe', '-q', '-x', QEMU_IO]
+    for pr in PROBES:
+        args += ['-a', pr]
+    return subprocess.run(args, capture_output=True).returncode == 0
+
+
+def del_probes():
+    subprocess.run(['perf', 'probe', '-q', '-d', 'probe_qemu:*'],
+                   capture_output=True)
+
+
+def probed_reset(work, path, unmap):
+    """Like traced_reset(), from uprobes: (total, store, flushes, release,
+    flush after) in microseconds.  The reset ends where the next command
+    (qemu-io's flush) enters bdrv_co_flush(), a few microseconds of
+    qemu-io's command loop later; the flush after it ends when its last
+    fdatasync() returns."""
+    data = os.path.join(work, 'probes.data')
+    args = ['perf', 'record', '-q', '-e', 'probe_qemu:*', '-o', data, '--',
+            QEMU_IO, '-c', 'zrs 0 256M', '-c', 'flush', '--image-opts',
+            'driver=qcow2,discard=%s,file.filename=%s' % (
+                'unmap' if unmap else 'ignore', path)]
+    p = subprocess.run(args, capture_output=True, text=True)
+    if p.returncode or 'failed' in p.stdout:
+        raise RuntimeError('qemu-io: %s' % (p.stderr or p.stdout)[-500:])
+    out = subprocess.run(['perf', 'script', '-i', data, '-F', 'time,event'],
+                         check=True, capture_output=True, text=True).stdout
+    ev = []
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) >= 2:
+            ev.append((float(f[0].rstrip(':')),
+                       f[1].rstrip(':').split(':')[-1]))
+    t0 = next(t for t, e in ev if e == 'qcow2_zoned_co_mgmt')
+    discards = [t for t, e in ev if e == 'qcow2_cluster_discard' and t > t0]
+    t1 = discards[0]
+    t2 = next(t for t, e in ev if e == 'bdrv_co_flush' and t > discards[-1])
+    syncs, start = [], None
+    for t, e in ev:
+        if e == 'qemu_fdatasync':
+            start = t
+        elif e == 'qemu_fdatasync__return' and start is not None:
+            syncs.append((start, t))
+            start = None
+    flushes = sum(b - a for a, b in syncs if t0 <= a < t1)
+    t3 = max(b for a, b in syncs if a >= t2)
+    return ((t2 - t0) * 1e6, (t1 - t0) * 1e6, flushes * 1e6,
+            (t2 - t1) * 1e6, (t3 - t2) * 1e6)
+
 
 def check_marked(p, nr_marks):
     """qemu-io exits with 1 after MARK (not a command): anything else on
