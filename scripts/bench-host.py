@@ -15,6 +15,14 @@ binaries, and every ratio comes from that run:
       qcow2         plain qcow2, no preallocation
       zoned         zoned qcow2 (host-managed, 256 MiB zones), no
                     preallocation
+      raw-rezeroed  raw, preallocation=falloc, written whole once, then
+                    zeroed with fallocate -z (FALLOC_FL_ZERO_RANGE): the
+                    same unwritten extents as raw-falloc, over blocks that
+                    were written before
+      zoned-reset   zoned qcow2 written whole once, then every zone reset
+                    with discard=ignore (the clusters are given back to
+                    the image, the host keeps its blocks): a zoned disk
+                    that is used again, as zoned applications do
       zoned-before  (only with QEMU_IMG_BEFORE=PATH, a qemu-img of an
                     earlier version of the series) the zoned image written
                     by that binary
@@ -92,19 +100,24 @@ ZONE = 256 * MiB            # zone size of the zoned image of part 1
 
 LOADS = {'128k-qd8': (128 * KiB, 8), '4k-qd32': (4 * KiB, 32),
          '128k-qd1': (128 * KiB, 1)}
-KINDS = ['raw-full', 'raw-falloc', 'qcow2-falloc', 'raw', 'qcow2', 'zoned']
+KINDS = ['raw-full', 'raw-falloc', 'qcow2-falloc', 'raw', 'qcow2', 'zoned',
+         'raw-rezeroed', 'zoned-reset']
 if QEMU_IMG_BEFORE:
     KINDS.append('zoned-before')
 LABEL = {'raw-full': 'raw preallocation=full',
          'raw-falloc': 'raw preallocation=falloc',
          'qcow2-falloc': 'plain qcow2 preallocation=falloc',
          'raw': 'raw sparse', 'qcow2': 'plain qcow2', 'zoned': 'zoned qcow2',
+         'raw-rezeroed': 'raw falloc, written, fallocate -z',
+         'zoned-reset': 'zoned qcow2, written, reset',
          'zoned-before': 'zoned qcow2 before'}
 # (numerator, denominator, target or None)
 COMPARE = [('zoned', 'raw-full', 0.90), ('zoned', 'raw-falloc', None),
            ('zoned', 'qcow2-falloc', None), ('zoned', 'raw', None),
            ('zoned', 'qcow2', None), ('raw', 'raw-full', None),
-           ('qcow2', 'raw-full', None), ('zoned', 'zoned-before', None)]
+           ('qcow2', 'raw-full', None), ('raw-falloc', 'raw-full', None),
+           ('raw-rezeroed', 'raw-full', None),
+           ('zoned-reset', 'raw-full', None), ('zoned', 'zoned-before', None)]
 
 
 def env_list(name, default):
@@ -147,6 +160,8 @@ def create(kind, path, size):
     fmt = 'raw' if kind.startswith('raw') else 'qcow2'
     opts = {'raw-full': 'preallocation=full',
             'raw-falloc': 'preallocation=falloc',
+            'raw-rezeroed': 'preallocation=falloc',
+            'zoned-reset': f'zone.mode=host-managed,zone.size={ZONE}',
             'qcow2-falloc': 'preallocation=falloc',
             'zoned': f'zone.mode=host-managed,zone.size={ZONE}',
             'zoned-before': f'zone.mode=host-managed,zone.size={ZONE}'}
@@ -154,6 +169,15 @@ def create(kind, path, size):
     if kind in opts:
         args += ['-o', opts[kind]]
     run(*args, path, str(size))
+    if kind in ('raw-rezeroed', 'zoned-reset'):
+        # written whole once, in offset order (what a zoned image needs)
+        run(img, 'bench', '-w', '-f', fmt, '-t', 'none', '-i', 'native',
+            '-c', str(size // MiB), '-d', '8', '-s', str(MiB), path)
+    if kind == 'raw-rezeroed':
+        run('fallocate', '-z', '-o', '0', '-l', str(size), path)
+    elif kind == 'zoned-reset':
+        run(QEMU_IO, '-f', 'qcow2', '-t', 'none', '-d', 'ignore', '-c',
+            f'zone_reset 0 {size}', path)
     os.sync()
 
 
@@ -526,6 +550,17 @@ def main():
     for w in loads:
         L.append(f'| {w} | ' + ' | '.join(rng_str(mibs[w, k])
                                           for k in kinds) + ' |')
+    if {'raw-rezeroed', 'zoned-reset'} & set(kinds):
+        L += ['', 'Not fresh images: *raw falloc, written, fallocate -z* is '
+              'a raw preallocation=falloc file written whole once, then '
+              'zeroed with `fallocate -z` (the same unwritten extents as '
+              'raw preallocation=falloc, over blocks written before); '
+              '*zoned qcow2, written, reset* is a zoned image written whole '
+              'once, then every zone reset with discard=ignore (`qemu-io -d '
+              'ignore -c "zone_reset 0 SIZE"`: the clusters go back to the '
+              'image, the file keeps its blocks), so that its writes reuse '
+              'clusters, as a zoned disk in use does. Their preparation is '
+              'not timed.']
     L += ['', 'Shortest run of each kind (s): ' + '; '.join(
         f'{w}: ' + ', '.join(f'{k} {min(secs[w, k]):.2f}' for k in kinds)
         for w in loads) + '.']
