@@ -540,7 +540,7 @@ def main():
          f'(mounted on {mnt["mount"]}), options `{mnt["options"]}`.',
          f'- {meta["qemu_img"]}, qemu/ at {meta["qemu_rev"]}.', '',
          '## First writes: qemu-img bench -w -t none -i native', '',
-         'MiB/s, median (min-max) of fresh images (`sync` after each '
+         'MiB/s, median (min-max) of a new image per run (`sync` after each '
          'create). Requests per run, calibrated on raw-full for about '
          f'{1.5 * MIN_SECS:g} s: '
          + ', '.join(f'{w} {counts[w]} ({counts[w] * LOADS[w][0] / GiB:.2f}'
