@@ -2,7 +2,8 @@
 # Check that each patch of the series applies, passes checkpatch, builds
 # (tools) and passes the zoned iotests present at that point, on its own.
 # Uses a separate worktree and build directory under .cache/; prints TAP.
-# SERIES_FROM=N checks patches N.. only (the build starts from patch N-1).
+# SERIES_FROM=N checks patches N.. only (the build starts from patch N-1);
+# SERIES_TO=M stops after patch M.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,6 +12,9 @@ wt="$top/.cache/series-src"
 b="$top/.cache/series-build"
 
 commits=$(git -C "$q" rev-list --reverse series-base..HEAD)
+if [ -n "${SERIES_TO:-}" ]; then
+    commits=$(echo "$commits" | head -n "$SERIES_TO")
+fi
 if [ -n "${SERIES_FROM:-}" ]; then
     commits=$(echo "$commits" | tail -n +"$SERIES_FROM")
 fi
