@@ -1,6 +1,7 @@
 #!/bin/bash
 # Check that each patch of the series applies, passes checkpatch, builds
-# (tools) and passes the zoned iotests present at that point, on its own.
+# (tools) and passes the zoned iotests present at that point and the
+# iotests it adds or changes, on its own.
 # Uses a separate worktree and build directory under .cache/; prints TAP.
 # SERIES_FROM=N checks patches N.. only (the build starts from patch N-1);
 # SERIES_TO=M stops after patch M.
@@ -44,16 +45,23 @@ for c in $commits; do
         continue
     fi
     n=$((n + 1))
+    # The zoned group, and the iotests that the patch adds or changes
+    own=$(git -C "$q" diff-tree --no-commit-id --name-only -r "$c" -- \
+              tests/qemu-iotests/tests/ | sed -e 's|.*/||' -e 's|\.out$||' |
+          sort -u | tr '\n' ' ')
+    group=
     if ls "$wt"/tests/qemu-iotests/tests/zoned-* >/dev/null 2>&1; then
-        if (cd "$b/tests/qemu-iotests" && ./check -qcow2 -g zoned) \
-                >"$b/iotests.log" 2>&1; then
-            echo "ok $n - iotests -g zoned: $subject"
-        else
-            echo "not ok $n - iotests -g zoned: $subject"; failed=1
-            grep -E "Failures|Not run|fail|No such" "$b/iotests.log" | sed 's/^/# /'
-        fi
-    else
+        group="-g zoned"
+    fi
+    if [ -z "$group$own" ]; then
         echo "ok $n - iotests: $subject # SKIP no zoned iotests yet"
+    elif (cd "$b/tests/qemu-iotests" && ./check -qcow2 $group $own) \
+            >"$b/iotests.log" 2>&1 &&
+            ! grep -q "Not run" "$b/iotests.log"; then
+        echo "ok $n - iotests $group $own: $subject"
+    else
+        echo "not ok $n - iotests $group $own: $subject"; failed=1
+        grep -E "Failures|Not run|fail|No such" "$b/iotests.log" | sed 's/^/# /'
     fi
 done
 exit $failed
